@@ -1,0 +1,131 @@
+// Package activities holds the fetch, transform, write, verify and record steps of a sync. Each
+// activity is thin: it calls the Salesforce and Jira clients, the mapping compiler and the store,
+// and classifies every failure into a catalog code at the edge.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/mappings"
+)
+
+// Activities holds the dependencies every sync activity needs. The worker registers one instance;
+// workflows reference its methods through a nil *Activities.
+type Activities struct {
+	SF       *salesforce.Client
+	Jira     *jira.Client
+	Store    *store.Store
+	Mappings *MappingSet
+	Log      *zap.Logger
+	// SearchLagWindow bounds how long a retried create waits for Jira's search index; 0 means
+	// DefaultSearchLagWindow.
+	SearchLagWindow time.Duration
+	// Actor is written to audit rows as the writer (the integration user).
+	Actor string
+}
+
+// MappingSet is the loaded mapping files, bound to the Jira site's field ids on first use.
+type MappingSet struct {
+	jira   *jira.Client
+	byPair map[string]*mappings.Mapping
+
+	mu    sync.Mutex
+	bound map[string]*mappings.Bound
+}
+
+// NewMappingSet indexes mappings by pair name; pair names must be unique.
+func NewMappingSet(ms []*mappings.Mapping, jc *jira.Client) (*MappingSet, error) {
+	s := &MappingSet{jira: jc, byPair: map[string]*mappings.Mapping{}, bound: map[string]*mappings.Bound{}}
+	for _, m := range ms {
+		if prev, ok := s.byPair[m.Pair]; ok {
+			return nil, fmt.Errorf("mapping pair %q is defined twice: %s and %s (fix: give each file its own `pair:`)", m.Pair, prev.File, m.File)
+		}
+		s.byPair[m.Pair] = m
+	}
+	return s, nil
+}
+
+// Mapping returns the mapping of a pair, or a non-retryable MAPPING_UNKNOWN_PAIR error.
+func (s *MappingSet) Mapping(pair string) (*mappings.Mapping, error) {
+	m, ok := s.byPair[pair]
+	if !ok {
+		return nil, newError(catalog.MappingUnknownPair, fmt.Sprintf("no mapping defines pair %q (loaded: %v)", pair, s.Pairs()), nil)
+	}
+	return m, nil
+}
+
+// Pairs lists the loaded pair names in order.
+func (s *MappingSet) Pairs() []string {
+	out := make([]string, 0, len(s.byPair))
+	for p := range s.byPair {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ForObject returns the first pair (by name) that syncs the given Salesforce object.
+func (s *MappingSet) ForObject(object string) (*mappings.Mapping, error) {
+	for _, p := range s.Pairs() {
+		if m := s.byPair[p]; equalFold(m.Salesforce.Object, object) {
+			return m, nil
+		}
+	}
+	return nil, newError(catalog.MappingUnknownPair, fmt.Sprintf("no mapping syncs Salesforce object %q (loaded pairs: %v)", object, s.Pairs()), nil)
+}
+
+// Bound returns the pair's mapping bound to Jira field ids, reading GET /field once per worker.
+func (s *MappingSet) Bound(ctx context.Context, pair string) (*mappings.Bound, error) {
+	m, err := s.Mapping(pair)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.bound[pair]; ok {
+		return b, nil
+	}
+	fields, err := s.jira.Fields(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	jf := make([]mappings.JiraField, 0, len(fields))
+	for _, f := range fields {
+		jf = append(jf, mappings.JiraField{ID: f.ID, Name: f.Name, SchemaType: f.Schema.Type, SchemaItems: f.Schema.Items, SchemaCustom: f.Schema.Custom})
+	}
+	b, err := m.Bind(jf)
+	if err != nil {
+		return nil, newError(catalog.MappingBindFailed, err.Error(), nil)
+	}
+	s.bound[pair] = b
+	return b, nil
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,137 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/salesforce"
+)
+
+// CheckProblem is one way a pair is out of step.
+type CheckProblem struct {
+	SfID     string `json:"sf_id"`
+	IssueKey string `json:"jira_key,omitempty"`
+	Kind     string `json:"kind"`
+	Detail   string `json:"detail"`
+}
+
+// Kinds of CheckProblem.
+const (
+	ProblemMissingIssue    = "missing_issue"
+	ProblemDuplicateIssues = "duplicate_issues"
+	ProblemBackLink        = "back_link"
+	ProblemFieldDrift      = "field_drift"
+	ProblemInvalidSource   = "invalid_source"
+	ProblemOrphanIssue     = "orphan_issue"
+)
+
+// CheckReport compares every record in a pair's scope with its Jira issue.
+type CheckReport struct {
+	Pair     string         `json:"pair"`
+	Records  int            `json:"records"`
+	Issues   int            `json:"issues"`
+	InSync   int            `json:"in_sync"`
+	Problems []CheckProblem `json:"problems"`
+}
+
+// OK reports whether every record has exactly one matching, back-linked issue.
+func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
+
+// CheckPair reads both sides of a pair in bulk (SOQL pages, JQL pages) and reports, per record,
+// whether it has exactly one Jira issue carrying its origin, whether the back-links agree, and
+// whether the issue's mapped values match the record. It writes nothing.
+func (a *Activities) CheckPair(ctx context.Context, pair string) (*CheckReport, error) {
+	b, err := a.Mappings.Bound(ctx, pair)
+	if err != nil {
+		return nil, err
+	}
+	m := b.Mapping
+	rep := &CheckReport{Pair: pair}
+	byOrigin := map[string][]*jira.Issue{}
+	err = a.Jira.SearchEach(ctx, jira.SearchRequest{
+		JQL:        fmt.Sprintf(`project = "%s" AND issuetype = "%s" ORDER BY key ASC`, m.Jira.Project, m.Jira.IssueType),
+		Fields:     append(b.JiraFieldIDs(), "key"),
+		Properties: []string{m.Jira.Property},
+		MaxResults: 100,
+	}, func(is *jira.Issue) error {
+		rep.Issues++
+		var prop struct {
+			Origin string `json:"origin"`
+		}
+		_ = json.Unmarshal(is.Properties[m.Jira.Property], &prop)
+		cp := *is
+		byOrigin[prop.Origin] = append(byOrigin[prop.Origin], &cp)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	err = a.SF.QueryEach(ctx, m.SOQL(""), func(rec salesforce.Record) error {
+		rep.Records++
+		id := rec.ID()
+		origin := "sf/" + id
+		seen[origin] = true
+		desired, err := b.ToJira(m.Salesforce.Object+" "+id, rec.Value)
+		if err != nil {
+			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, Kind: ProblemInvalidSource, Detail: err.Error()})
+			return nil
+		}
+		issues := byOrigin[origin]
+		switch len(issues) {
+		case 0:
+			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, Kind: ProblemMissingIssue, Detail: "no Jira issue carries origin " + origin})
+			return nil
+		case 1:
+		default:
+			keys := []string{}
+			for _, is := range issues {
+				keys = append(keys, is.Key)
+			}
+			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, Kind: ProblemDuplicateIssues, Detail: strings.Join(keys, ", ")})
+			return nil
+		}
+		is := issues[0]
+		ok := true
+		gotID, _ := rec.Value(m.Salesforce.ExternalIDField)
+		gotKey, _ := rec.Value(m.Salesforce.KeyField)
+		if str(gotID) != is.ID || str(gotKey) != is.Key {
+			ok = false
+			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, IssueKey: is.Key, Kind: ProblemBackLink,
+				Detail: fmt.Sprintf("%s/%s on the record are %q/%q, the issue is %s/%s", m.Salesforce.ExternalIDField, m.Salesforce.KeyField, str(gotID), str(gotKey), is.ID, is.Key)})
+		}
+		if diffs := differences(b.ProjectJira(is.Fields), desired.Projection, desired.Status != ""); len(diffs) > 0 {
+			ok = false
+			parts := []string{}
+			for _, d := range diffs {
+				parts = append(parts, fmt.Sprintf("%s: Jira %q, Salesforce wants %q", d.Field, d.Before, d.After))
+			}
+			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, IssueKey: is.Key, Kind: ProblemFieldDrift, Detail: strings.Join(parts, "; ")})
+		}
+		if ok {
+			rep.InSync++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for origin, issues := range byOrigin {
+		if !seen[origin] {
+			for _, is := range issues {
+				rep.Problems = append(rep.Problems, CheckProblem{IssueKey: is.Key, Kind: ProblemOrphanIssue, Detail: fmt.Sprintf("origin %q matches no record in scope", origin)})
+			}
+		}
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool {
+		if rep.Problems[i].SfID != rep.Problems[j].SfID {
+			return rep.Problems[i].SfID < rep.Problems[j].SfID
+		}
+		return rep.Problems[i].IssueKey < rep.Problems[j].IssueKey
+	})
+	return rep, nil
+}

@@ -1,0 +1,270 @@
+// Package config loads sfjira's one declarative YAML configuration file (connections, sync
+// settings, where the mappings live). Secrets never sit in the file: it names the environment
+// variable or file that holds each one. Bad config fails fast with file, line and a fix.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole sfjira configuration.
+type Config struct {
+	Temporal   Temporal   `yaml:"temporal"`
+	Database   Database   `yaml:"database"`
+	Salesforce Salesforce `yaml:"salesforce"`
+	Jira       Jira       `yaml:"jira"`
+	Mappings   Mappings   `yaml:"mappings"`
+	Worker     Worker     `yaml:"worker"`
+	Log        Log        `yaml:"log"`
+
+	// File is the path the config was loaded from; relative paths inside it resolve against its folder.
+	File string `yaml:"-"`
+}
+
+// Temporal says which cluster and namespace the worker and CLI talk to.
+type Temporal struct {
+	HostPort  string `yaml:"host_port"`
+	Namespace string `yaml:"namespace"`
+	TaskQueue string `yaml:"task_queue"`
+	// UIURL is only used to print links to runs.
+	UIURL string `yaml:"ui_url"`
+}
+
+// Database is the PostgreSQL holding connector state.
+type Database struct {
+	URL    string `yaml:"url"`
+	URLEnv string `yaml:"url_env"`
+}
+
+// Salesforce is the connected app used to reach the org (client credentials flow).
+type Salesforce struct {
+	LoginURL         string        `yaml:"login_url"`
+	ClientID         string        `yaml:"client_id"`
+	ClientSecretEnv  string        `yaml:"client_secret_env"`
+	ClientSecretFile string        `yaml:"client_secret_file"`
+	APIVersion       string        `yaml:"api_version"`
+	Timeout          time.Duration `yaml:"timeout"`
+
+	// ClientSecret is filled from ClientSecretEnv or ClientSecretFile at load time.
+	ClientSecret string `yaml:"-"`
+}
+
+// Jira is the Jira Cloud site and the integration user's API token.
+type Jira struct {
+	BaseURL      string        `yaml:"base_url"`
+	Email        string        `yaml:"email"`
+	APITokenEnv  string        `yaml:"api_token_env"`
+	APITokenFile string        `yaml:"api_token_file"`
+	Timeout      time.Duration `yaml:"timeout"`
+
+	// APIToken is filled from APITokenEnv or APITokenFile at load time.
+	APIToken string `yaml:"-"`
+}
+
+// Mappings says where the mapping files are.
+type Mappings struct {
+	Dir string `yaml:"dir"`
+}
+
+// Worker holds the worker process's own settings.
+type Worker struct {
+	HTTPAddr          string `yaml:"http_addr"`
+	MaxConcurrentSync int    `yaml:"max_concurrent_activities"`
+}
+
+// Log selects the log encoding (json for production, console for people) and level.
+type Log struct {
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}
+
+// Error is a config problem with its location and the fix.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+	Fix  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Fix == "" {
+		return loc + ": " + e.Msg
+	}
+	return fmt.Sprintf("%s: %s (fix: %s)", loc, e.Msg, e.Fix)
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+
+// Load reads, validates and completes a config file, resolving secrets from the environment or
+// files. It returns every problem it finds, each naming file and line.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read config: " + err.Error(), Fix: "pass --config with the path of an sfjira YAML config (see deploy/dev/sfjira.yaml)"}
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			var errs []error
+			for _, m := range te.Errors {
+				errs = append(errs, yamlErr(path, m))
+			}
+			return nil, errors.Join(errs...)
+		}
+		return nil, yamlErr(path, err.Error())
+	}
+	cfg.File = path
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	if err := cfg.complete(func(key string) int { return lineOf(&root, key) }); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func yamlErr(path, msg string) error {
+	e := &Error{File: path, Msg: msg, Fix: "compare with deploy/dev/sfjira.yaml; keys are lower_snake_case"}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		fmt.Sscanf(m[1], "%d", &e.Line)
+		e.Msg = m[2]
+		if strings.Contains(e.Msg, "not found in type") {
+			field := strings.TrimPrefix(strings.SplitN(e.Msg, " not found", 2)[0], "field ")
+			e.Msg = fmt.Sprintf("unknown key %q", field)
+			e.Fix = "remove it or correct the spelling; see deploy/dev/sfjira.yaml for every key"
+		}
+	}
+	return e
+}
+
+// lineOf finds the line of a dotted key path such as "salesforce.client_id" (0 if absent).
+func lineOf(root *yaml.Node, dotted string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(dotted, ".") {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line = n.Content[i].Line
+				next = n.Content[i+1]
+				break
+			}
+		}
+		n = next
+	}
+	return line
+}
+
+// Default returns the settings used when the file leaves them out.
+func Default() *Config {
+	return &Config{
+		Temporal:   Temporal{HostPort: "127.0.0.1:7233", Namespace: "default", TaskQueue: "sfjira", UIURL: "http://localhost:8233"},
+		Database:   Database{URLEnv: "DATABASE_URL", URL: "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"},
+		Salesforce: Salesforce{APIVersion: "v62.0", Timeout: 20 * time.Second},
+		Jira:       Jira{Timeout: 20 * time.Second},
+		Mappings:   Mappings{Dir: "mappings/default"},
+		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200},
+		Log:        Log{Format: "json", Level: "info"},
+	}
+}
+
+// complete resolves secrets and relative paths and validates required settings.
+func (c *Config) complete(line func(string) int) error {
+	var errs []error
+	bad := func(key, msg, fix string) {
+		errs = append(errs, &Error{File: c.File, Line: line(key), Msg: key + ": " + msg, Fix: fix})
+	}
+	if c.Database.URLEnv != "" {
+		if v := os.Getenv(c.Database.URLEnv); v != "" {
+			c.Database.URL = v
+		}
+	}
+	if c.Database.URL == "" {
+		bad("database.url", "no database URL", "set database.url or the variable named by database.url_env")
+	}
+	if c.Temporal.HostPort == "" {
+		bad("temporal.host_port", "is empty", "set it to the frontend address, e.g. 127.0.0.1:7233")
+	}
+	if c.Salesforce.LoginURL == "" {
+		bad("salesforce.login_url", "is empty", "set it to your My Domain URL, e.g. https://acme.my.salesforce.com")
+	}
+	if c.Salesforce.ClientID == "" {
+		bad("salesforce.client_id", "is empty", "set it to the connected app's consumer key")
+	}
+	secret, err := c.secret(c.Salesforce.ClientSecretEnv, c.Salesforce.ClientSecretFile)
+	if err != nil {
+		bad("salesforce.client_secret_env", err.Error(), "export the variable, or point salesforce.client_secret_file at a file holding the consumer secret")
+	}
+	c.Salesforce.ClientSecret = secret
+	if c.Jira.BaseURL == "" {
+		bad("jira.base_url", "is empty", "set it to your site, e.g. https://acme.atlassian.net")
+	}
+	if c.Jira.Email == "" {
+		bad("jira.email", "is empty", "set it to the integration user's Atlassian account e-mail")
+	}
+	token, err := c.secret(c.Jira.APITokenEnv, c.Jira.APITokenFile)
+	if err != nil {
+		bad("jira.api_token_env", err.Error(), "export the variable, or point jira.api_token_file at a file holding the API token")
+	}
+	c.Jira.APIToken = token
+	if c.Mappings.Dir != "" && !filepath.IsAbs(c.Mappings.Dir) {
+		if _, err := os.Stat(c.Mappings.Dir); err != nil {
+			c.Mappings.Dir = filepath.Join(filepath.Dir(c.File), c.Mappings.Dir)
+		}
+	}
+	if st, err := os.Stat(c.Mappings.Dir); err != nil || !st.IsDir() {
+		bad("mappings.dir", fmt.Sprintf("%q is not a folder", c.Mappings.Dir), "point it at the folder holding the mapping YAML files (relative to the working directory or the config file)")
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format", fmt.Sprintf("%q is not json or console", c.Log.Format), "use json in production, console for a terminal")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) secret(env, file string) (string, error) {
+	switch {
+	case env != "" && file != "":
+		return "", fmt.Errorf("both an environment variable and a file are given")
+	case env != "":
+		v := os.Getenv(env)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", env)
+		}
+		return v, nil
+	case file != "":
+		p := file
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(c.File), p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("cannot read secret file: %v", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	default:
+		return "", fmt.Errorf("no secret configured")
+	}
+}

@@ -1,0 +1,203 @@
+package mappings
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// JiraField is one entry of Jira's GET /rest/api/3/field, reduced to what binding needs;
+// field names are site-specific, so mappings are resolved against it once per worker.
+type JiraField struct {
+	ID, Name, SchemaType, SchemaItems, SchemaCustom string
+}
+
+// Bound is a mapping whose Jira references are resolved to field ids and checked for
+// type compatibility against one Jira site; all transforms hang off it.
+type Bound struct {
+	Mapping *Mapping
+	Fields  []BoundField
+}
+
+// BoundField is a FieldMap plus the Jira field it resolved to.
+type BoundField struct {
+	FieldMap
+	JiraID, JiraName                      string
+	SchemaType, SchemaItems, SchemaCustom string
+	// ADF is true when the Jira field takes Atlassian Document Format (description,
+	// environment, multi-line text custom fields).
+	ADF bool
+}
+
+// Bind resolves every `jira:` reference (exact id first, then a unique case-insensitive
+// name) and checks the field types; problems come back as an ErrorList positioned in the
+// mapping file.
+func (m *Mapping) Bind(fields []JiraField) (*Bound, error) {
+	byID := map[string]JiraField{}
+	byName := map[string][]JiraField{}
+	var names []string
+	for _, f := range fields {
+		byID[f.ID] = f
+		k := strings.ToLower(strings.TrimSpace(f.Name))
+		if len(byName[k]) == 0 {
+			names = append(names, f.Name)
+		}
+		byName[k] = append(byName[k], f)
+	}
+	var errs ErrorList
+	b := &Bound{Mapping: m}
+	seen := map[string]int{}
+	for _, f := range m.Fields {
+		line, col := f.jiraLine, f.jiraCol
+		if line == 0 {
+			line, col = f.Line, f.col
+		}
+		fail := func(fix, format string, args ...any) {
+			errs = append(errs, &Error{File: m.File, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), Fix: fix})
+		}
+		jf, ok := byID[f.Jira]
+		if !ok {
+			cands := byName[strings.ToLower(f.Jira)]
+			switch len(cands) {
+			case 0:
+				msg := fmt.Sprintf("jira field %q not found in Jira", f.Jira)
+				if c := closest(f.Jira, names); c != "" {
+					msg += fmt.Sprintf("; did you mean %q?", c)
+				}
+				fail("use a field name or id listed by GET /rest/api/3/field", "%s", msg)
+				continue
+			case 1:
+				jf = cands[0]
+			default:
+				ids := make([]string, len(cands))
+				for i, c := range cands {
+					ids[i] = c.ID
+				}
+				sort.Strings(ids)
+				fail(fmt.Sprintf("use the field id instead of the name, e.g. jira: %s", ids[0]),
+					"jira field name %q matches %d fields: %s", f.Jira, len(cands), strings.Join(ids, ", "))
+				continue
+			}
+		}
+		bf := BoundField{FieldMap: f, JiraID: jf.ID, JiraName: jf.Name, SchemaType: jf.SchemaType,
+			SchemaItems: jf.SchemaItems, SchemaCustom: jf.SchemaCustom, ADF: takesADF(jf)}
+		if f.FlowsToJira() {
+			if jf.ID == "status" || jf.ID == "resolution" {
+				fail("map Salesforce values to Jira statuses in the status: section, or set direction: jira_to_sf",
+					"jira field %q cannot be written from Salesforce as a field", f.Jira)
+				continue
+			}
+			if prev, dup := seen[jf.ID]; dup {
+				fail("write each Jira field from one Salesforce field; remove one of the entries",
+					"jira field %q (%s) is already mapped at line %d", f.Jira, jf.ID, prev)
+				continue
+			}
+			seen[jf.ID] = f.Line
+		}
+		if msg := compatible(bf); msg != "" {
+			fix := "change type: or map a different Jira field"
+			if s := suggestType(bf); s != "" && s != f.Type {
+				fix = fmt.Sprintf("use type: %s, or map a different Jira field", s)
+			}
+			fail(fix, "jira field %q (%s) %s", f.Jira, jf.ID, msg)
+			continue
+		}
+		b.Fields = append(b.Fields, bf)
+	}
+	if err := errs.errOrNil(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func takesADF(f JiraField) bool {
+	return f.ID == "description" || f.ID == "environment" || strings.HasSuffix(f.SchemaCustom, ":textarea")
+}
+
+func schemaLabel(bf BoundField) string {
+	switch {
+	case bf.ADF:
+		return "a rich text (ADF) field"
+	case bf.SchemaType == "array":
+		return fmt.Sprintf("a list field (of %s)", bf.SchemaItems)
+	case bf.SchemaType == "":
+		return "a field of unknown type"
+	}
+	return fmt.Sprintf("a %s field", bf.SchemaType)
+}
+
+// compatible returns "" when the mapping type can be carried by the Jira field.
+func compatible(bf BoundField) string {
+	st := bf.SchemaType
+	ok := false
+	if bf.FlowsToJira() {
+		switch bf.Type {
+		case TypeText:
+			ok = st == "string" && !bf.ADF
+		case TypeRichText:
+			ok = bf.ADF
+		case TypeDate:
+			ok = st == "date"
+		case TypeDateTime:
+			ok = st == "datetime"
+		case TypeNumber, TypeCurrency, TypePercent:
+			ok = st == "number"
+		case TypeCheckbox:
+			ok = st == "number" || (st == "string" && !bf.ADF)
+		}
+	} else { // jira_to_sf: Jira values are read and converted, so accept more shapes
+		switch bf.Type {
+		case TypeText:
+			ok = true
+		case TypeRichText:
+			ok = bf.ADF || st == "string"
+		case TypeDate:
+			ok = st == "date" || st == "datetime"
+		case TypeDateTime:
+			ok = st == "datetime"
+		case TypeNumber, TypeCurrency, TypePercent:
+			ok = st == "number"
+		case TypeCheckbox:
+			ok = st == "number" || st == "string"
+		}
+	}
+	if ok {
+		return ""
+	}
+	return fmt.Sprintf("is %s, which cannot hold type %s", schemaLabel(bf), bf.Type)
+}
+
+func suggestType(bf BoundField) string {
+	switch {
+	case bf.ADF:
+		return TypeRichText
+	case bf.SchemaType == "string":
+		return TypeText
+	case bf.SchemaType == "date":
+		return TypeDate
+	case bf.SchemaType == "datetime":
+		return TypeDateTime
+	case bf.SchemaType == "number":
+		return TypeNumber
+	}
+	return ""
+}
+
+// JiraFieldIDs lists every Jira field id to request on GET issue (mapped fields of both
+// directions, then status and resolution), so one read serves projection and write-back.
+func (b *Bound) JiraFieldIDs() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, f := range b.Fields {
+		add(f.JiraID)
+	}
+	add("status")
+	add("resolution")
+	return out
+}

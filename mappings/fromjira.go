@@ -1,0 +1,197 @@
+package mappings
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+func isJSONNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}
+
+// ProjectJira computes the canonical projection of a Jira issue from GET issue `fields`
+// (REST v3 JSON), over the same keys ToJira projects (sf_to_jira/both fields, status,
+// resolution), so the two can be compared for "already in sync" and verification.
+func (b *Bound) ProjectJira(fields map[string]json.RawMessage) Projection {
+	p := Projection{}
+	for _, bf := range b.Fields {
+		if bf.FlowsToJira() {
+			p[bf.JiraID] = projectJiraValue(bf, fields[bf.JiraID])
+		}
+	}
+	if b.Mapping.Status != nil {
+		p["status"] = namedValue(fields["status"])
+		p["resolution"] = namedValue(fields["resolution"])
+	}
+	return p
+}
+
+func projectJiraValue(bf BoundField, raw json.RawMessage) string {
+	if isJSONNull(raw) {
+		return ""
+	}
+	switch bf.Type {
+	case TypeText:
+		return projectText(jiraText(raw))
+	case TypeRichText:
+		return ADFToText(raw)
+	case TypeDate:
+		s := jiraText(raw)
+		if out, err := DateToJira(s); err == nil {
+			return out
+		}
+		return strings.TrimSpace(s)
+	case TypeDateTime:
+		s := jiraText(raw)
+		if out, err := CanonicalDateTime(s); err == nil {
+			return out
+		}
+		return strings.TrimSpace(s)
+	case TypeNumber, TypeCurrency, TypePercent:
+		if f, ok := jiraNumber(raw); ok {
+			c, _ := RoundDecimal(f, bf.Precision)
+			return c
+		}
+		return strings.TrimSpace(jiraText(raw))
+	case TypeCheckbox:
+		if v, ok := jiraBool(raw); ok {
+			return strconv.FormatBool(v)
+		}
+		return ""
+	}
+	return jiraText(raw)
+}
+
+// namedValue reads a Jira object value ({"name": …}) such as status or resolution; null → "".
+func namedValue(raw json.RawMessage) string {
+	if isJSONNull(raw) {
+		return ""
+	}
+	return jiraText(raw)
+}
+
+// jiraText renders any Jira field value as text: strings as is, objects by their
+// name/value/displayName, arrays joined with ", " (e.g. sprint names), ADF as plain text.
+func jiraText(raw json.RawMessage) string {
+	if isJSONNull(raw) {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return ""
+	}
+	return textOf(v)
+}
+
+func textOf(v any) string {
+	switch x := v.(type) {
+	case string:
+		return normalizeNewlines(x)
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		var parts []string
+		for _, e := range x {
+			if s := textOf(e); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		if x["type"] == "doc" {
+			b, _ := json.Marshal(x)
+			return ADFToText(b)
+		}
+		for _, k := range []string{"name", "value", "displayName", "key", "id"} {
+			if s, ok := x[k].(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+func jiraNumber(raw json.RawMessage) (float64, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return 0, false
+	}
+	f, err := toFloat(v)
+	return f, err == nil
+}
+
+func jiraBool(raw json.RawMessage) (bool, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return false, false
+	}
+	return asBool(v)
+}
+
+// ToSalesforce converts Jira issue fields into Salesforce values for jira_to_sf and both
+// fields, keyed by Salesforce API name. Fields absent from the input are left out; null
+// clears the field (or writes its default); values that cannot be converted are left out
+// and text longer than max_length is truncated with the marker.
+func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
+	out := map[string]any{}
+	for _, bf := range b.Fields {
+		if !bf.FlowsToSF() {
+			continue
+		}
+		raw, present := fields[bf.JiraID]
+		if !present {
+			continue
+		}
+		if isJSONNull(raw) {
+			out[bf.SF] = bf.Default
+			continue
+		}
+		switch bf.Type {
+		case TypeText, TypeRichText:
+			var s string
+			if bf.Type == TypeRichText {
+				s = ADFToText(raw)
+			} else {
+				s = jiraText(raw)
+			}
+			if bf.MaxLength > 0 && utf8.RuneCountInString(s) > bf.MaxLength {
+				s, _ = truncateRunes(s, bf.MaxLength)
+			}
+			if s == "" {
+				out[bf.SF] = bf.Default
+			} else {
+				out[bf.SF] = s
+			}
+		case TypeDate:
+			if d, err := DateToJira(jiraText(raw)); err == nil {
+				out[bf.SF] = d
+			}
+		case TypeDateTime:
+			if d, err := DateTimeToJira(jiraText(raw)); err == nil {
+				out[bf.SF] = d
+			}
+		case TypeNumber, TypeCurrency, TypePercent:
+			if f, ok := jiraNumber(raw); ok {
+				_, w := RoundDecimal(f, bf.Precision)
+				out[bf.SF] = w
+			}
+		case TypeCheckbox:
+			if v, ok := jiraBool(raw); ok {
+				out[bf.SF] = v
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,153 @@
+package mappings
+
+import "strings"
+
+// Field types, directions, ownership and conflict policies of mapping language version 1.
+const (
+	TypeText     = "text"
+	TypeRichText = "rich_text"
+	TypeDate     = "date"
+	TypeDateTime = "datetime"
+	TypeNumber   = "number"
+	TypeCurrency = "currency"
+	TypePercent  = "percent"
+	TypeCheckbox = "checkbox"
+
+	DirSFToJira = "sf_to_jira"
+	DirJiraToSF = "jira_to_sf"
+	DirBoth     = "both"
+
+	OwnerSF   = "sf"
+	OwnerJira = "jira"
+	OwnerBoth = "both"
+
+	ConflictOwnerWins      = "owner_wins"
+	ConflictLastWriterWins = "last_writer_wins"
+	ConflictManual         = "manual"
+
+	OverflowTruncate = "truncate"
+	OverflowFail     = "fail"
+
+	UnmappedFail = "fail"
+	UnmappedKeep = "keep"
+)
+
+// NoPrecision is FieldMap.Precision for a number field without `precision:`: values are
+// passed through unrounded.
+const NoPrecision = -1
+
+// Mapping is one validated mapping file: how one Salesforce object pairs with one Jira
+// issue type, field by field.
+type Mapping struct {
+	File, Pair string
+	// Version is a short content hash of the file (first 12 hex of sha256), recorded in
+	// audit rows so every write can be traced to the exact mapping that produced it.
+	Version    string
+	Salesforce SalesforceSide
+	Jira       JiraSide
+	Fields     []FieldMap
+	Status     *StatusMap
+
+	pairLine, pairCol int
+}
+
+// SalesforceSide says which Salesforce records a mapping covers and where the back-link lives.
+type SalesforceSide struct {
+	Object          string
+	Where           string // optional SOQL condition, without WHERE
+	ExternalIDField string // holds the Jira numeric issue id; external id used for upsert
+	KeyField        string // holds the Jira issue key (optional)
+}
+
+// JiraSide says where the Jira issues of a mapping live and which entity property
+// carries the origin key.
+type JiraSide struct {
+	Project, IssueType string
+	Property           string // issue entity property, default "sfjira"
+}
+
+// FieldMap is one `fields:` entry; defaults are already applied (Direction, Owner,
+// Conflict, OnOverflow, Precision), so consumers never re-implement them.
+type FieldMap struct {
+	SF, Jira, Type, Direction, Owner, Conflict string
+	Required                                   bool
+	MaxLength                                  int // 0 = unlimited; counted in runes
+	OnOverflow                                 string
+	Precision                                  int // decimals for number/currency/percent; NoPrecision = unrounded
+	Default                                    any // string, float64 or bool; nil = none
+	Line                                       int
+
+	jiraLine, jiraCol int
+	col               int
+}
+
+// FlowsToJira reports whether the field flows Salesforce → Jira (sf_to_jira or both).
+func (f FieldMap) FlowsToJira() bool { return f.Direction == DirSFToJira || f.Direction == DirBoth }
+
+// FlowsToSF reports whether the field flows Jira → Salesforce (jira_to_sf or both).
+func (f FieldMap) FlowsToSF() bool { return f.Direction == DirJiraToSF || f.Direction == DirBoth }
+
+// StatusMap maps a Salesforce picklist (usually StageName) onto Jira status and
+// resolution; status changes need transitions, so they are kept apart from fields.
+type StatusMap struct {
+	SF       string
+	Unmapped string // fail | keep
+	Values   map[string]StatusTarget
+	Line     int
+
+	valuesLine int
+}
+
+// StatusTarget is the Jira status (and optional resolution) one Salesforce value maps to.
+type StatusTarget struct {
+	Status, Resolution string
+}
+
+// SOQLFields lists every Salesforce field a sync must read, deduplicated
+// case-insensitively (SOQL rejects duplicate fields) in a stable order.
+func (m *Mapping) SOQLFields() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(f string) {
+		if f == "" {
+			return
+		}
+		k := strings.ToLower(f)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	add("Id")
+	add("SystemModstamp")
+	add("LastModifiedDate")
+	for _, f := range m.Fields {
+		if f.FlowsToJira() {
+			add(f.SF)
+		}
+	}
+	if m.Status != nil {
+		add(m.Status.SF)
+	}
+	add(m.Salesforce.ExternalIDField)
+	add(m.Salesforce.KeyField)
+	return out
+}
+
+// SOQL builds the query reading the mapping's records, combining the mapping's scope with
+// a caller condition such as "Id = '006…'" (either may be empty).
+func (m *Mapping) SOQL(extraWhere string) string {
+	q := "SELECT " + strings.Join(m.SOQLFields(), ", ") + " FROM " + m.Salesforce.Object
+	var conds []string
+	if w := strings.TrimSpace(m.Salesforce.Where); w != "" {
+		conds = append(conds, "("+w+")")
+	}
+	if w := strings.TrimSpace(extraWhere); w != "" {
+		conds = append(conds, "("+w+")")
+	}
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	return q
+}

@@ -1,0 +1,103 @@
+// Command sfjira is the operator CLI: set up a cluster and database, run the emulators, sync one
+// record or backfill a whole object, check that both sides agree, and list the error catalog.
+// Exit codes: 0 success, 1 failure, 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/sfjira/sfjira/internal/config"
+	"github.com/sfjira/sfjira/internal/logging"
+)
+
+// usageError marks errors in how the command was called (exit code 2).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// globals are the flags every command shares.
+type globals struct {
+	configPath string
+	logLevel   string
+}
+
+func (g *globals) load() (*config.Config, *zap.Logger, error) {
+	cfg, err := config.Load(g.configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	level := cfg.Log.Level
+	if g.logLevel != "" {
+		level = g.logLevel
+	}
+	log, err := logging.New("console", level)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log, nil
+}
+
+func main() {
+	os.Exit(execute(os.Args[1:]))
+}
+
+func execute(args []string) int {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "sfjira",
+		Short:         "Keep Salesforce and Jira Cloud in step, through Temporal workflows",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	def := os.Getenv("SFJIRA_CONFIG")
+	if def == "" {
+		def = "deploy/dev/sfjira.yaml"
+	}
+	root.PersistentFlags().StringVar(&g.configPath, "config", def, "path of the sfjira YAML config (env SFJIRA_CONFIG)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override the config's log level (debug, info, warn, error)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), errorsCmd())
+	root.SetArgs(args)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "sfjira:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintln(os.Stderr, "run 'sfjira --help' for usage")
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command, wrong arg count).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires ", "required flag"} {
+		if len(msg) >= len(p) && contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}

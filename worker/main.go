@@ -1,0 +1,127 @@
+// Command sfjira-worker runs the Temporal worker that executes sfjira's workflows and activities,
+// and an HTTP server for health checks (and, later, webhooks, metrics and the codec endpoint).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/config"
+	"github.com/sfjira/sfjira/internal/logging"
+	"github.com/sfjira/sfjira/internal/temporalconn"
+	"github.com/sfjira/sfjira/workflows"
+)
+
+func main() {
+	configPath := flag.String("config", envOr("SFJIRA_CONFIG", "deploy/dev/sfjira.yaml"), "path of the sfjira YAML config")
+	flag.Parse()
+	if err := run(*configPath); err != nil {
+		fmt.Fprintln(os.Stderr, "sfjira-worker:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(configPath string) error {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(cfg.Log.Format, cfg.Log.Level)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	acts, err := activities.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer acts.Store.Close()
+	tc, err := temporalconn.Dial(ctx, cfg.Temporal, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	w := NewWorker(tc, cfg.Temporal.TaskQueue, cfg.Worker.MaxConcurrentSync, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
+	}
+	defer w.Stop()
+
+	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: NewHTTPHandler(tc, acts), ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server on %s: %w (fix: free the port or set worker.http_addr)", cfg.Worker.HTTPAddr, err)
+		}
+	}()
+	log.Info("worker started", zap.String("task_queue", cfg.Temporal.TaskQueue), zap.String("temporal", cfg.Temporal.HostPort),
+		zap.String("http_addr", cfg.Worker.HTTPAddr), zap.Strings("pairs", acts.Mappings.Pairs()))
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	log.Info("worker stopped")
+	return err
+}
+
+// NewWorker builds the Temporal worker with every sfjira workflow and activity registered.
+func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
+	if maxActivities <= 0 {
+		maxActivities = 200
+	}
+	w := worker.New(c, taskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: maxActivities,
+	})
+	w.RegisterWorkflow(workflows.RecordSync)
+	w.RegisterWorkflow(workflows.Backfill)
+	w.RegisterActivity(acts)
+	return w
+}
+
+// NewHTTPHandler serves /healthz (the process is up) and /readyz (Temporal and PostgreSQL answer).
+func NewHTTPHandler(tc client.Client, acts *activities.Activities) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n")) //nolint:errcheck
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			http.Error(w, "temporal: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if err := acts.Store.Pool().Ping(ctx); err != nil {
+			http.Error(w, "postgres: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n")) //nolint:errcheck
+	})
+	return mux
+}
