@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -128,4 +129,60 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// CheckLive checks every loaded mapping against the live systems: Salesforce fields through
+// describe (existence, types, updateability, the external-id back-link) and Jira fields through
+// GET /field. Mapping problems come back as a mappings.ErrorList naming file, line and fix;
+// an unreachable system comes back as a plain error so a caller can tell the two apart.
+func (s *MappingSet) CheckLive(ctx context.Context, sf *salesforce.Client) error {
+	var problems mappings.ErrorList
+	for _, p := range s.Pairs() {
+		m := s.byPair[p]
+		var transport error
+		err := m.CheckSalesforce(func(object string) (*mappings.SFObject, error) {
+			d, err := sf.Describe(ctx, object)
+			if err != nil {
+				var apiErr *salesforce.APIError
+				if !errors.As(err, &apiErr) {
+					transport = err
+				}
+				return nil, err
+			}
+			out := &mappings.SFObject{Name: d.Name}
+			for _, f := range d.Fields {
+				out.Fields = append(out.Fields, mappings.SFField{Name: f.Name, Type: f.Type, Length: f.Length, ExternalID: f.ExternalID,
+					Createable: f.Createable, Updateable: f.Updateable, ReferenceTo: f.ReferenceTo, RelationshipName: f.RelationshipName})
+			}
+			return out, nil
+		})
+		if transport != nil {
+			return fmt.Errorf("could not check mapping %s against Salesforce: %w", m.File, transport)
+		}
+		var list mappings.ErrorList
+		if errors.As(err, &list) {
+			problems = append(problems, list...)
+		} else if err != nil {
+			return err
+		}
+		fields, err := s.jira.Fields(ctx)
+		if err != nil {
+			return fmt.Errorf("could not check mapping %s against Jira: %w", m.File, err)
+		}
+		jf := make([]mappings.JiraField, 0, len(fields))
+		for _, f := range fields {
+			jf = append(jf, mappings.JiraField{ID: f.ID, Name: f.Name, SchemaType: f.Schema.Type, SchemaItems: f.Schema.Items, SchemaCustom: f.Schema.Custom})
+		}
+		if _, err := m.Bind(jf); err != nil {
+			if errors.As(err, &list) {
+				problems = append(problems, list...)
+			} else {
+				return err
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
 }

@@ -256,3 +256,44 @@ func TestLinkSalesforceWritesOnlyWhatDiffers(t *testing.T) {
 	require.Empty(t, res.Changes)
 	require.Equal(t, before, f.sfEmu.Stats().Total, "an unchanged back-link makes no call")
 }
+
+func TestCheckLiveAcceptsDefaultPackAndNamesLineOfUnknownOrMistypedField(t *testing.T) {
+	f := newFixture(t)
+	require.NoError(t, f.acts.Mappings.CheckLive(f.ctx, f.acts.SF), "the default pack fits the emulated org")
+
+	dir := t.TempDir()
+	body := `version: 1
+pair: bad-opportunity
+salesforce:
+  object: Opportunity
+  external_id_field: Jira_Issue_Id__c
+jira:
+  project: SFJ
+  issue_type: Epic
+fields:
+  - sf: Name
+    jira: summary
+    type: text
+  - sf: Amont
+    jira: Deal Amount
+    type: currency
+  - sf: CloseDate
+    jira: Probability
+    type: number
+`
+	path := dir + "/bad.yaml"
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+	ms, err := mappings.LoadDir(dir)
+	require.NoError(t, err, "offline the file is well-formed")
+	set, err := activities.NewMappingSet(ms, f.acts.Jira)
+	require.NoError(t, err)
+	err = set.CheckLive(f.ctx, f.acts.SF)
+	var list mappings.ErrorList
+	require.True(t, errors.As(err, &list), "got %v", err)
+	text := err.Error()
+	require.Contains(t, text, path+":13:")
+	require.Contains(t, text, `Salesforce field "Amont" does not exist`)
+	require.Contains(t, text, path+":16:")
+	require.Contains(t, text, "type number does not fit Salesforce field CloseDate of type date")
+	require.Contains(t, text, "fix:")
+}

@@ -382,6 +382,10 @@ func (l *loader) salesforce(m *Mapping, n *yaml.Node) {
 		return
 	}
 	l.require(o, "salesforce", "object", "external_id_field")
+	m.Salesforce.lines = map[string][2]int{}
+	for k, v := range o.vals {
+		m.Salesforce.lines[k] = [2]int{v.Line, v.Column}
+	}
 	if s, n, ok := l.str(o, "object"); ok {
 		if !apiNameRE.MatchString(s) {
 			l.add(n, "use the object's API name, e.g. Opportunity or Feature_Request__c", "invalid Salesforce object name %q", s)

@@ -57,6 +57,9 @@ type SalesforceSide struct {
 	Where           string // optional SOQL condition, without WHERE
 	ExternalIDField string // holds the Jira numeric issue id; external id used for upsert
 	KeyField        string // holds the Jira issue key (optional)
+
+	// lines holds where each key sits in the file, for errors found later against the org.
+	lines map[string][2]int
 }
 
 // JiraSide says where the Jira issues of a mapping live and which entity property

@@ -21,6 +21,7 @@ import (
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/temporalconn"
+	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
 )
 
@@ -58,6 +59,13 @@ func run(configPath string) error {
 		return err
 	}
 	defer acts.Store.Close()
+	if err := acts.Mappings.CheckLive(ctx, acts.SF); err != nil {
+		var list mappings.ErrorList
+		if errors.As(err, &list) {
+			return fmt.Errorf("the mappings do not fit the live schemas:\n%w", err)
+		}
+		log.Warn("could not check the mappings against the live systems; continuing", zap.Error(err))
+	}
 	tc, err := temporalconn.Dial(ctx, cfg.Temporal, log)
 	if err != nil {
 		return err
