@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
@@ -28,6 +29,11 @@ type Activities struct {
 	Store    *store.Store
 	Mappings *MappingSet
 	Log      *zap.Logger
+	// Syncs hands change events to the pairs' RecordSync workflows (Signal-With-Start); set by
+	// the worker, nil in the CLI.
+	Syncs SyncStarter
+	// Metrics may be nil.
+	Metrics *metrics.Metrics
 	// SearchLagWindow bounds how long a retried create waits for Jira's search index; 0 means
 	// DefaultSearchLagWindow.
 	SearchLagWindow time.Duration

@@ -88,16 +88,53 @@ func (f *fixture) firstOpportunity(t *testing.T, where string) string {
 	return res.Records[0].ID()
 }
 
-func (f *fixture) desired(t *testing.T, sfID string) (*activities.FetchSalesforceResult, *activities.TransformResult) {
+// plan fetches both sides of a Salesforce-origin pair and runs Transform.
+func (f *fixture) plan(t *testing.T, sfID string) (*activities.FetchSalesforceResult, *activities.JiraState, *activities.TransformResult) {
 	v, err := f.env.ExecuteActivity(f.acts.FetchSalesforce, activities.FetchSalesforceInput{Pair: pair, SfID: sfID})
 	require.NoError(t, err)
 	var src activities.FetchSalesforceResult
 	require.NoError(t, v.Get(&src))
-	v, err = f.env.ExecuteActivity(f.acts.Transform, activities.TransformInput{Pair: pair, SfID: src.SfID, Values: src.Values})
+	v, err = f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: "sf/" + src.SfID, LinkedIssueID: src.LinkedIssueID})
 	require.NoError(t, err)
-	var d activities.TransformResult
-	require.NoError(t, v.Get(&d))
-	return &src, &d
+	var cur activities.JiraState
+	require.NoError(t, v.Get(&cur))
+	v, err = f.env.ExecuteActivity(f.acts.Transform, activities.TransformInput{Pair: pair, OriginKey: "sf/" + src.SfID, SF: src, Jira: cur})
+	require.NoError(t, err)
+	var p activities.TransformResult
+	require.NoError(t, v.Get(&p))
+	return &src, &cur, &p
+}
+
+// syncOnce runs one full pass the way RecordSync does: create or write, back-link, verify, commit.
+func (f *fixture) syncOnce(t *testing.T, sfID string) activities.VerifyPairResult {
+	t.Helper()
+	origin := "sf/" + sfID
+	for step := 0; step < 3; step++ {
+		src, cur, p := f.plan(t, sfID)
+		if p.CreateJira {
+			v, err := f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: sfID, Create: true, Fields: p.JiraFields, Status: p.Status, Resolution: p.Resolution})
+			require.NoError(t, err)
+			var wr activities.WriteJiraResult
+			require.NoError(t, v.Get(&wr))
+			continue
+		}
+		if len(p.JiraFields) > 0 || p.Status != "" {
+			_, err := f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfID: sfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, Fields: p.JiraFields, Status: p.Status, Resolution: p.Resolution, Before: cur.Projection})
+			require.NoError(t, err)
+		}
+		_, err := f.env.ExecuteActivity(f.acts.WriteSalesforce, activities.WriteSalesforceInput{Pair: pair, OriginKey: origin, SfID: sfID, Fields: p.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey, CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey})
+		require.NoError(t, err)
+		v, err := f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: origin, SfID: sfID, IssueID: cur.IssueID, Held: p.Held, Diverged: p.Diverged})
+		require.NoError(t, err)
+		var vr activities.VerifyPairResult
+		require.NoError(t, v.Get(&vr))
+		_, err = f.env.ExecuteActivity(f.acts.CommitSync, activities.CommitSyncInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: sfID, IssueID: cur.IssueID, IssueKey: vr.IssueKey,
+			MappingVersion: p.MappingVersion, SFSide: vr.SFSide, JiraSide: vr.JiraSide, Held: p.Held, Pass: step + 1})
+		require.NoError(t, err)
+		return vr
+	}
+	t.Fatal("no convergence in 3 steps")
+	return activities.VerifyPairResult{}
 }
 
 func appErr(t *testing.T, err error) *temporal.ApplicationError {
@@ -118,10 +155,11 @@ func postCount(stats jiraemu.Stats, endpoint string) int {
 func TestFetchSalesforceReadsMappedFieldsIn15Or18CharForm(t *testing.T) {
 	f := newFixture(t)
 	id := f.firstOpportunity(t, "StageName = 'Closed Won'")
-	src, d := f.desired(t, id[:15])
+	src, _, d := f.plan(t, id[:15])
 	require.Equal(t, id, src.SfID, "15-character ids are normalised to 18")
 	require.NotEmpty(t, src.Values["Account.Name"])
 	require.NotEmpty(t, src.Modstamp)
+	require.True(t, d.CreateJira)
 	require.Equal(t, "Done", d.Status)
 	require.Equal(t, "Done", d.Resolution)
 	require.Equal(t, "SFJ", d.JiraProject)
@@ -138,24 +176,22 @@ func TestFetchSalesforceReadsMappedFieldsIn15Or18CharForm(t *testing.T) {
 func TestCreateAfterCrashFindsTheIssueDespiteSearchLag(t *testing.T) {
 	f := newFixture(t)
 	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
-	_, d := f.desired(t, id)
+	_, _, d := f.plan(t, id)
 	origin := "sf/" + id
 	// An earlier attempt recorded its intent and created the issue, then the worker died before
 	// it could record the issue id. The search index has not caught up yet.
 	require.NoError(t, f.acts.Store.RecordCreateIntent(f.ctx, store.Link{OriginKey: origin, Pair: pair, SfObject: "Opportunity", SfID: id}))
 	f.jiraEmu.SetFaults(jiraemu.Faults{SearchLagMS: 1500})
 	fields := map[string]any{"project": map[string]any{"key": "SFJ"}, "issuetype": map[string]any{"name": "Epic"}}
-	for k, v := range d.Fields {
-		if v != nil {
-			fields[k] = v
-		}
+	for k, v := range d.JiraFields {
+		fields[k] = v
 	}
 	earlier, err := f.acts.Jira.CreateIssue(f.ctx, jira.IssueInput{Fields: fields,
 		Properties: []jira.EntityProperty{{Key: "sfjira", Value: map[string]any{"origin": origin}}}})
 	require.NoError(t, err)
 	creates := postCount(f.jiraEmu.Stats(), "POST /rest/api/3/issue")
 
-	v, err := f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: id, Desired: *d})
+	v, err := f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: id, Create: true, Fields: d.JiraFields, Status: d.Status})
 	require.NoError(t, err)
 	var res activities.WriteJiraResult
 	require.NoError(t, v.Get(&res))
@@ -167,57 +203,42 @@ func TestCreateAfterCrashFindsTheIssueDespiteSearchLag(t *testing.T) {
 	require.Equal(t, earlier.Key, link.JiraIssueKey)
 
 	// Once linked, another write goes by the link row: still no new issue.
-	v, err = f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: id, Desired: *d})
+	v, err = f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: id, Create: true, Fields: d.JiraFields, Status: d.Status})
 	require.NoError(t, err)
 	require.NoError(t, v.Get(&res))
 	require.Equal(t, earlier.ID, res.IssueID)
 	require.Equal(t, creates, postCount(f.jiraEmu.Stats(), "POST /rest/api/3/issue"))
 }
 
-func TestWriteWalksNonGlobalTransitionsAndVerifies(t *testing.T) {
+func TestWriteWalksNonGlobalTransitionsAndVerifyCatchesDrift(t *testing.T) {
 	f := newFixture(t)
 	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
-	_, d := f.desired(t, id)
-	origin := "sf/" + id
-	write := func(desired activities.TransformResult) activities.WriteJiraResult {
-		var cur activities.JiraState
-		v, err := f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: origin})
-		require.NoError(t, err)
-		require.NoError(t, v.Get(&cur))
-		v, err = f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: id, Desired: desired, Current: cur})
-		require.NoError(t, err)
-		var res activities.WriteJiraResult
-		require.NoError(t, v.Get(&res))
-		v, err = f.env.ExecuteActivity(f.acts.VerifyJira, activities.VerifyJiraInput{Pair: pair, IssueID: res.IssueID, Expected: desired.Projection})
-		require.NoError(t, err, "verify after moving to %s/%s", desired.Status, desired.Resolution)
-		return res
-	}
-	res := write(*d)
-	require.True(t, res.Created)
-	// To Do → In Review needs two hops (To Do → In Progress → In Review).
+	vr := f.syncOnce(t, id)
+	require.Equal(t, "To Do", vr.JiraSide["j:status"])
+	link, err := f.acts.Store.GetLink(f.ctx, "sf/"+id)
+	require.NoError(t, err)
+	// To Do → In Review needs two hops (To Do → In Progress → In Review); Done → To Do needs Reopen.
 	steps := []struct{ status, resolution string }{{"In Review", ""}, {"Done", "Won't Do"}, {"Done", "Done"}, {"To Do", ""}, {"Done", "Done"}}
 	for _, s := range steps {
-		next := *d
-		next.Projection = mappings.Projection{}
-		for k, v := range d.Projection {
-			next.Projection[k] = v
-		}
-		next.Status, next.Resolution = s.status, s.resolution
-		next.Projection["status"], next.Projection["resolution"] = s.status, s.resolution
-		r := write(next)
-		require.False(t, r.Created)
-		is, err := f.acts.Jira.GetIssue(f.ctx, r.IssueID, []string{"status", "resolution"}, nil)
+		v, err := f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: "sf/" + id})
+		require.NoError(t, err)
+		var cur activities.JiraState
+		require.NoError(t, v.Get(&cur))
+		_, err = f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID,
+			Status: s.status, Resolution: s.resolution, Before: cur.Projection})
+		require.NoError(t, err)
+		is, err := f.acts.Jira.GetIssue(f.ctx, link.JiraIssueID, []string{"status", "resolution"}, nil)
 		require.NoError(t, err)
 		require.Equal(t, s.status, is.StatusName())
 		require.Equal(t, s.resolution, is.ResolutionName())
 	}
 
-	// Verification catches a value changed behind our back (e.g. by a Jira automation).
-	require.NoError(t, f.acts.Jira.EditIssue(f.ctx, res.IssueID, map[string]any{"summary": "changed by automation"}))
-	_, err := f.env.ExecuteActivity(f.acts.VerifyJira, activities.VerifyJiraInput{Pair: pair, IssueID: res.IssueID, Expected: d.Projection})
+	// Verification catches a value that does not agree after a write.
+	require.NoError(t, f.acts.Jira.EditIssue(f.ctx, link.JiraIssueID, map[string]any{"customfield_10050": 1.5}))
+	_, err = f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID, Diverged: []string{"j:status", "j:resolution"}})
 	app := appErr(t, err)
 	require.Equal(t, string(catalog.VerifyMismatch), app.Type())
-	require.Contains(t, app.Error(), "changed by automation")
+	require.Contains(t, app.Error(), "Deal Amount")
 }
 
 func TestJiraErrorsAreClassifiedWithRetryAfter(t *testing.T) {
@@ -229,32 +250,76 @@ func TestJiraErrorsAreClassifiedWithRetryAfter(t *testing.T) {
 	require.False(t, app.NonRetryable())
 	require.Equal(t, 7*time.Second, app.NextRetryDelay())
 
+	// A linked issue that is gone is reported as deleted (the pair's delete handling takes over).
 	f.jiraEmu.SetFaults(jiraemu.Faults{})
-	_, err = f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: "sf/x", LinkedIssueID: "99999"})
-	app = appErr(t, err)
-	require.Equal(t, string(catalog.JiraNotFound), app.Type())
-	require.True(t, app.NonRetryable())
+	v, err := f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: "sf/x", LinkedIssueID: "99999"})
+	require.NoError(t, err)
+	var st activities.JiraState
+	require.NoError(t, v.Get(&st))
+	require.True(t, st.Deleted)
+	require.False(t, st.Found)
 }
 
-func TestLinkSalesforceWritesOnlyWhatDiffers(t *testing.T) {
+func TestWriteSalesforceWritesOnlyWhatDiffers(t *testing.T) {
 	f := newFixture(t)
 	id := f.firstOpportunity(t, "StageName = 'Qualification'")
-	v, err := f.env.ExecuteActivity(f.acts.LinkSalesforce, activities.LinkSalesforceInput{Pair: pair, SfID: id, IssueID: "10042", IssueKey: "SFJ-42"})
+	v, err := f.env.ExecuteActivity(f.acts.WriteSalesforce, activities.WriteSalesforceInput{Pair: pair, SfID: id, IssueID: "10042", IssueKey: "SFJ-42",
+		Fields: map[string]any{"Jira_Status__c": "In Review"}})
 	require.NoError(t, err)
-	var res activities.LinkSalesforceResult
+	var res activities.WriteSalesforceResult
 	require.NoError(t, v.Get(&res))
-	require.Len(t, res.Changes, 2)
-	rec, err := f.acts.SF.Get(f.ctx, "Opportunity", id, "Jira_Issue_Id__c", "Jira_Issue_Key__c")
+	require.Len(t, res.Changes, 3)
+	rec, err := f.acts.SF.Get(f.ctx, "Opportunity", id, "Jira_Issue_Id__c", "Jira_Issue_Key__c", "Jira_Status__c")
 	require.NoError(t, err)
 	require.Equal(t, "10042", rec["Jira_Issue_Id__c"])
 	require.Equal(t, "SFJ-42", rec["Jira_Issue_Key__c"])
+	require.Equal(t, "In Review", rec["Jira_Status__c"])
 
 	before := f.sfEmu.Stats().Total
-	v, err = f.env.ExecuteActivity(f.acts.LinkSalesforce, activities.LinkSalesforceInput{Pair: pair, SfID: id, IssueID: "10042", IssueKey: "SFJ-42", CurrentIssueID: "10042", CurrentIssueKey: "SFJ-42"})
+	v, err = f.env.ExecuteActivity(f.acts.WriteSalesforce, activities.WriteSalesforceInput{Pair: pair, SfID: id, IssueID: "10042", IssueKey: "SFJ-42", CurrentIssueID: "10042", CurrentIssueKey: "SFJ-42"})
 	require.NoError(t, err)
 	require.NoError(t, v.Get(&res))
 	require.Empty(t, res.Changes)
 	require.Equal(t, before, f.sfEmu.Stats().Total, "an unchanged back-link makes no call")
+}
+
+func TestTransformMergesAgainstTheSnapshot(t *testing.T) {
+	f := newFixture(t)
+	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
+	f.syncOnce(t, id)
+	link, err := f.acts.Store.GetLink(f.ctx, "sf/"+id)
+	require.NoError(t, err)
+	// In step: nothing to write, and the snapshot matches.
+	_, _, p := f.plan(t, id)
+	require.True(t, p.NothingToWrite(), "%+v", p)
+	require.Equal(t, p.SnapshotHash, p.SidesHash)
+
+	// One edit on each side, on different fields: each flows to the other side.
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"Amount": 4242.5}))
+	require.NoError(t, f.acts.Jira.EditIssue(f.ctx, link.JiraIssueID, map[string]any{"summary": "Renamed in Jira"}))
+	_, _, p = f.plan(t, id)
+	require.Equal(t, map[string]any{"customfield_10050": 4242.5}, p.JiraFields)
+	require.Equal(t, map[string]any{"Name": "Renamed in Jira"}, p.SFFields)
+	f.syncOnce(t, id)
+	rec, err := f.acts.SF.Get(f.ctx, "Opportunity", id, "Name")
+	require.NoError(t, err)
+	require.Equal(t, "Renamed in Jira", rec["Name"])
+
+	// Our own writes coming back change nothing.
+	_, _, p = f.plan(t, id)
+	require.True(t, p.NothingToWrite(), "echo: %+v", p)
+
+	// A stage change moves the Jira status, and the pass also writes the status Jira reports
+	// back (Jira_Status__c), so one edit is one pass that leaves the pair in step.
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Lost"}))
+	_, _, p = f.plan(t, id)
+	require.Equal(t, "Done", p.Status)
+	require.Equal(t, "Won't Do", p.Resolution)
+	require.Equal(t, map[string]any{"Jira_Status__c": "Done", "Jira_Resolution__c": "Won't Do"}, p.SFFields)
+	vr := f.syncOnce(t, id)
+	require.Equal(t, "Done", vr.JiraSide["j:status"])
+	_, _, p = f.plan(t, id)
+	require.True(t, p.NothingToWrite(), "after the stage change: %+v", p)
 }
 
 func TestCheckLiveAcceptsDefaultPackAndNamesLineOfUnknownOrMistypedField(t *testing.T) {

@@ -70,18 +70,43 @@ func (a *Activities) CheckPair(ctx context.Context, pair string) (*CheckReport, 
 	if err != nil {
 		return nil, err
 	}
+	states, err := a.Store.PairStates(ctx, pair)
+	if err != nil {
+		return nil, err
+	}
+	open, err := a.Store.OpenConflicts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, c := range open {
+		held[c.OriginKey+"|"+c.Field] = true
+	}
+	fieldsByKey := map[string]mergeField{}
+	for _, f := range mergeFields(b) {
+		fieldsByKey[f.Key] = f
+	}
 	seen := map[string]bool{}
 	err = a.SF.QueryEach(ctx, m.SOQL(""), func(rec salesforce.Record) error {
 		rep.Records++
 		id := rec.ID()
-		origin := "sf/" + id
-		seen[origin] = true
-		desired, err := b.ToJira(m.Salesforce.Object+" "+id, rec.Value)
-		if err != nil {
-			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, Kind: ProblemInvalidSource, Detail: err.Error()})
-			return nil
+		src := &FetchSalesforceResult{Found: true, SfID: id, Values: map[string]any{}}
+		for _, f := range m.SOQLFields() {
+			src.Values[f], _ = rec.Value(f)
 		}
+		src.LinkedIssueID = str(src.Values[m.Salesforce.ExternalIDField])
+		src.LinkedIssueKey = str(src.Values[m.Salesforce.KeyField])
+		origin := "sf/" + id
 		issues := byOrigin[origin]
+		if len(issues) == 0 && src.LinkedIssueID != "" {
+			// A pair that started in Jira carries the Jira origin.
+			for o, list := range byOrigin {
+				if o == "jira/"+src.LinkedIssueID {
+					origin, issues = o, list
+				}
+			}
+		}
+		seen[origin] = true
 		switch len(issues) {
 		case 0:
 			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, Kind: ProblemMissingIssue, Detail: "no Jira issue carries origin " + origin})
@@ -97,19 +122,35 @@ func (a *Activities) CheckPair(ctx context.Context, pair string) (*CheckReport, 
 		}
 		is := issues[0]
 		ok := true
-		gotID, _ := rec.Value(m.Salesforce.ExternalIDField)
-		gotKey, _ := rec.Value(m.Salesforce.KeyField)
-		if str(gotID) != is.ID || str(gotKey) != is.Key {
+		if src.LinkedIssueID != is.ID || src.LinkedIssueKey != is.Key {
 			ok = false
 			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, IssueKey: is.Key, Kind: ProblemBackLink,
-				Detail: fmt.Sprintf("%s/%s on the record are %q/%q, the issue is %s/%s", m.Salesforce.ExternalIDField, m.Salesforce.KeyField, str(gotID), str(gotKey), is.ID, is.Key)})
+				Detail: fmt.Sprintf("%s/%s on the record are %q/%q, the issue is %s/%s", m.Salesforce.ExternalIDField, m.Salesforce.KeyField, src.LinkedIssueID, src.LinkedIssueKey, is.ID, is.Key)})
 		}
-		if diffs := differences(b.ProjectJira(is.Fields), desired.Projection, desired.Status != ""); len(diffs) > 0 {
-			ok = false
-			parts := []string{}
-			for _, d := range diffs {
-				parts = append(parts, fmt.Sprintf("%s: Jira %q, Salesforce wants %q", d.Field, d.Before, d.After))
+		js := &JiraState{Found: true, IssueID: is.ID, IssueKey: is.Key, Projection: b.ProjectJira(is.Fields)}
+		js.SFValues = b.ToSalesforce(is.Fields)
+		js.SFProjection = b.ProjectSalesforceValues(js.SFValues)
+		sfSide, jiraSide, err := sidesOf(b, src, js)
+		if err != nil {
+			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, IssueKey: is.Key, Kind: ProblemInvalidSource, Detail: err.Error()})
+			return nil
+		}
+		st := states[origin]
+		var parts []string
+		for _, k := range sortedKeys(sfSide) {
+			if sfSide[k] == jiraSide[k] || held[origin+"|"+k] {
+				continue
 			}
+			f := fieldsByKey[k]
+			// A Jira status moved in Jira is kept on purpose when the snapshot recorded it so;
+			// a field held by a manual conflict is listed by `sfjira conflicts list` instead.
+			if st != nil && st.SfSnapshot[k] == sfSide[k] && st.JiraSnapshot[k] == jiraSide[k] && (f.IsStatus || st.SfSnapshot[k] != st.JiraSnapshot[k]) {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s: Jira %q, Salesforce %q", f.Label, jiraSide[k], sfSide[k]))
+		}
+		if len(parts) > 0 {
+			ok = false
 			rep.Problems = append(rep.Problems, CheckProblem{SfID: id, IssueKey: is.Key, Kind: ProblemFieldDrift, Detail: strings.Join(parts, "; ")})
 		}
 		if ok {

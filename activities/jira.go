@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,36 +29,10 @@ const (
 // attempt may have created, because Jira's search index is eventually consistent.
 const DefaultSearchLagWindow = 15 * time.Second
 
-// Transform maps the Salesforce values to the Jira fields, status and resolution the issue should
-// have. It is pure and deterministic for a given mapping version.
-func (a *Activities) Transform(ctx context.Context, in TransformInput) (*TransformResult, error) {
-	b, err := a.Mappings.Bound(ctx, in.Pair)
-	if err != nil {
-		return nil, err
-	}
-	m := b.Mapping
-	values := in.Values
-	d, err := b.ToJira(fmt.Sprintf("%s %s", m.Salesforce.Object, in.SfID), func(path string) (any, bool) {
-		v, ok := values[path]
-		return v, ok
-	})
-	if err != nil {
-		return nil, classify(err)
-	}
-	return &TransformResult{
-		Fields:         d.Fields,
-		Projection:     d.Projection,
-		Status:         d.Status,
-		Resolution:     d.Resolution,
-		MappingVersion: m.Version,
-		JiraProject:    m.Jira.Project,
-		JiraIssueType:  m.Jira.IssueType,
-		Warnings:       d.Warnings,
-	}, nil
-}
-
 // FetchJira reads the linked Jira issue of a pair, found by the link row or by the back-link on
-// the Salesforce record. A pair whose issue does not exist yet comes back with Found false.
+// the Salesforce record, and maps it: the canonical values of the fields that flow to Jira and the
+// Salesforce values of the fields that flow back. A pair whose issue does not exist yet comes back
+// with Found false; an issue that was deleted with Deleted true.
 func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraState, error) {
 	b, err := a.Mappings.Bound(ctx, in.Pair)
 	if err != nil {
@@ -72,18 +47,19 @@ func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraSta
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, classify(err)
 	}
-	if ps, err := a.Store.GetPairState(ctx, in.OriginKey); err == nil {
-		st.SnapshotHash = ps.SfHash
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, classify(err)
-	}
 	if issueID == "" {
-		return st, nil
+		if strings.HasPrefix(in.OriginKey, "jira/") {
+			issueID = strings.TrimPrefix(in.OriginKey, "jira/")
+		} else {
+			return st, nil
+		}
 	}
 	issue, err := a.Jira.GetIssue(ctx, issueID, append(b.JiraFieldIDs(), "updated"), nil)
 	if err != nil {
 		if jira.IsNotFound(err) {
-			return nil, newError(catalog.JiraNotFound, fmt.Sprintf("Jira issue %s linked to %s no longer exists or is not visible to the integration user", issueID, in.OriginKey), nil)
+			st.Deleted = link != nil || strings.HasPrefix(in.OriginKey, "jira/") || in.LinkedIssueID != ""
+			st.IssueID = issueID
+			return st, nil
 		}
 		return nil, classify(err)
 	}
@@ -91,33 +67,57 @@ func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraSta
 	st.IssueID = issue.ID
 	st.IssueKey = issue.Key
 	st.Projection = b.ProjectJira(issue.Fields)
+	st.SFValues = b.ToSalesforce(issue.Fields)
+	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
 	st.Updated = issue.FieldString("updated")
 	return st, nil
 }
 
-// WriteJira makes the Jira issue match the desired state: it creates the issue when the pair has
-// none (idempotently, see createOnce), edits only the fields that differ, and walks the workflow
-// to the target status and resolution.
+// WriteJira makes the Jira issue match the plan: it creates the issue when the pair has none
+// (idempotently, see createOnce), edits only the planned fields, walks the workflow to the target
+// status and resolution, or applies the delete policy (label the issue, or delete it).
 func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJiraResult, error) {
 	b, err := a.Mappings.Bound(ctx, in.Pair)
 	if err != nil {
 		return nil, err
 	}
 	m := b.Mapping
-	res := &WriteJiraResult{}
-	current := in.Current.Projection
-	if !in.Current.Found {
+	res := &WriteJiraResult{IssueID: in.IssueID}
+	switch in.DeleteAction {
+	case "mark_jira":
+		got, err := a.Jira.GetIssue(ctx, in.IssueID, []string{"labels"}, nil)
+		if err != nil {
+			return nil, classify(err)
+		}
+		var labels []string
+		_ = json.Unmarshal(got.Fields["labels"], &labels)
+		if !slices.Contains(labels, DeletedLabel) {
+			if err := a.Jira.EditIssue(ctx, in.IssueID, map[string]any{"labels": append(labels, DeletedLabel)}); err != nil {
+				return nil, classify(err)
+			}
+		}
+		res.Changes = append(res.Changes, FieldChange{Action: "mark_deleted", Field: "labels", Label: "Labels", After: strPtr(DeletedLabel)})
+		return res, nil
+	case "delete_jira":
+		if err := a.Jira.DeleteIssue(ctx, in.IssueID); err != nil && !jira.IsNotFound(err) {
+			return nil, classify(err)
+		}
+		res.Changes = append(res.Changes, FieldChange{Action: "delete", Field: "issue", Label: "Issue", Before: strPtr(in.IssueID)})
+		return res, nil
+	case "":
+	default:
+		return res, nil
+	}
+	current := in.Before
+	if in.Create {
 		issue, created, err := a.createOnce(ctx, b, in)
 		if err != nil {
 			return nil, err
 		}
 		res.IssueID, res.IssueKey, res.Created = issue.ID, issue.Key, created
 		if created {
-			for _, f := range sortedKeys(in.Desired.Projection) {
-				if f == keyStatus || f == keyResolution || in.Desired.Projection[f] == "" {
-					continue
-				}
-				res.Changes = append(res.Changes, FieldChange{Action: "create", Field: f, Label: label(b, f), After: strPtr(in.Desired.Projection[f])})
+			for _, f := range sortedAnyKeys(in.Fields) {
+				res.Changes = append(res.Changes, FieldChange{Action: "create", Field: f, Label: label(b, f), After: strPtr(projectionOf(b, f, in.Fields[f]))})
 			}
 		}
 		// Read back what is there now: a previous attempt may have created it with older values.
@@ -126,45 +126,55 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 			return nil, classify(err)
 		}
 		current = b.ProjectJira(got.Fields)
-	} else {
-		res.IssueID, res.IssueKey = in.Current.IssueID, in.Current.IssueKey
-	}
-
-	// Edit the fields that differ (status and resolution go through transitions).
-	edit := map[string]any{}
-	for _, d := range Differences(current, &in.Desired) {
-		if d.Field == keyStatus || d.Field == keyResolution {
-			continue
+		if !created {
+			// Adopted an issue an earlier attempt created: bring every field up to date.
+			for k, v := range in.Fields {
+				if current[k] != projectionOf(b, k, v) {
+					if err := a.Jira.EditIssue(ctx, res.IssueID, map[string]any{k: v}); err != nil {
+						return nil, classify(err)
+					}
+				}
+			}
 		}
-		v, ok := in.Desired.Fields[d.Field]
-		if !ok {
-			v = nil
-		}
-		edit[d.Field] = v
-		if !res.Created {
-			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: d.Field, Label: label(b, d.Field), Before: strPtr(d.Before), After: strPtr(d.After)})
-		}
-	}
-	if len(edit) > 0 {
-		if err := a.Jira.EditIssue(ctx, res.IssueID, edit); err != nil {
+	} else if len(in.Fields) > 0 {
+		if err := a.Jira.EditIssue(ctx, res.IssueID, in.Fields); err != nil {
 			return nil, classify(err)
 		}
+		for _, f := range sortedAnyKeys(in.Fields) {
+			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]), After: strPtr(projectionOf(b, f, in.Fields[f]))})
+		}
 	}
 
-	if in.Desired.Status != "" && (current[keyStatus] != in.Desired.Status ||
-		(in.Desired.Resolution != "" && current[keyResolution] != in.Desired.Resolution)) {
-		if err := a.moveToStatus(ctx, res.IssueID, current[keyStatus], in.Desired.Status, in.Desired.Resolution); err != nil {
+	if in.Status != "" && (current[keyStatus] != in.Status || current[keyResolution] != in.Resolution) {
+		if err := a.moveToStatus(ctx, res.IssueID, current[keyStatus], in.Status, in.Resolution); err != nil {
 			return nil, err
 		}
-		res.Changes = append(res.Changes, FieldChange{Action: "transition", Field: keyStatus, Label: "Status", Before: strPtr(current[keyStatus]), After: strPtr(in.Desired.Status)})
-		if current[keyResolution] != in.Desired.Resolution {
-			res.Changes = append(res.Changes, FieldChange{Action: "transition", Field: keyResolution, Label: "Resolution", Before: strPtr(current[keyResolution]), After: strPtr(in.Desired.Resolution)})
+		if current[keyStatus] != in.Status {
+			res.Changes = append(res.Changes, FieldChange{Action: "transition", Field: keyStatus, Label: "Status", Before: strPtr(current[keyStatus]), After: strPtr(in.Status)})
 		}
+		if current[keyResolution] != in.Resolution {
+			res.Changes = append(res.Changes, FieldChange{Action: "transition", Field: keyResolution, Label: "Resolution", Before: strPtr(current[keyResolution]), After: strPtr(in.Resolution)})
+		}
+	}
+	if res.IssueKey == "" {
+		res.IssueKey = in.IssueKey
 	}
 	a.Log.Info("jira issue written", zap.String("pair", in.Pair), zap.String("sf_id", in.SfID),
 		zap.String("jira_key", res.IssueKey), zap.Bool("created", res.Created), zap.Int("changes", len(res.Changes)),
 		zap.String("direction", DirectionSFToJira), zap.String("project", m.Jira.Project))
 	return res, nil
+}
+
+// DeletedLabel marks a Jira issue whose Salesforce record was deleted (on_delete: mark).
+const DeletedLabel = "salesforce-deleted"
+
+// projectionOf is the canonical form of one Jira wire value, as ProjectJira would read it back.
+func projectionOf(b *mappings.Bound, field string, v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return b.ProjectJira(map[string]json.RawMessage{field: raw})[field]
 }
 
 // createOnce creates the pair's issue at most once across retries and worker crashes: the intent
@@ -207,7 +217,7 @@ func (a *Activities) createOnce(ctx context.Context, b *mappings.Bound, in Write
 		"project":   map[string]any{"key": m.Jira.Project},
 		"issuetype": map[string]any{"name": m.Jira.IssueType},
 	}
-	for k, v := range in.Desired.Fields {
+	for k, v := range in.Fields {
 		if v != nil {
 			fields[k] = v
 		}
@@ -319,54 +329,6 @@ func (a *Activities) moveToStatus(ctx context.Context, issueID, from, target, re
 	return newError(catalog.JiraStatusUnreachable, fmt.Sprintf("issue %s: status %q cannot be reached from %q through the workflow's transitions (stopped at %q)", issueID, target, from, current), nil)
 }
 
-// VerifyJira reads the issue back and fails (retryably, a few times) when it does not match what
-// was written, e.g. because a Jira automation changed a field.
-func (a *Activities) VerifyJira(ctx context.Context, in VerifyJiraInput) (*VerifyJiraResult, error) {
-	b, err := a.Mappings.Bound(ctx, in.Pair)
-	if err != nil {
-		return nil, err
-	}
-	issue, err := a.Jira.GetIssue(ctx, in.IssueID, append(b.JiraFieldIDs(), "updated"), nil)
-	if err != nil {
-		return nil, classify(err)
-	}
-	got := b.ProjectJira(issue.Fields)
-	if diffs := differences(got, in.Expected, hasKey(in.Expected, keyStatus)); len(diffs) > 0 {
-		parts := make([]string, 0, len(diffs))
-		for _, d := range diffs {
-			parts = append(parts, fmt.Sprintf("%s: read %q, wrote %q", d.Field, d.Before, d.After))
-		}
-		return nil, newError(catalog.VerifyMismatch, fmt.Sprintf("issue %s: %s", issue.Key, strings.Join(parts, "; ")), nil)
-	}
-	return &VerifyJiraResult{Projection: got, Updated: issue.FieldString("updated")}, nil
-}
-
-// Differences lists the fields where the issue's projection differs from the desired state.
-// When the mapping leaves the status alone (unmapped value with policy keep), status and
-// resolution are not compared.
-func Differences(current mappings.Projection, desired *TransformResult) []mappings.FieldDiff {
-	return differences(current, desired.Projection, desired.Status != "")
-}
-
-func differences(current, desired mappings.Projection, compareStatus bool) []mappings.FieldDiff {
-	all := current.Diff(desired)
-	if compareStatus {
-		return all
-	}
-	out := all[:0:0]
-	for _, d := range all {
-		if d.Field != keyStatus && d.Field != keyResolution {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func hasKey(p mappings.Projection, k string) bool {
-	_, ok := p[k]
-	return ok
-}
-
 // label returns the Jira display name of a bound field id, or the id itself.
 func label(b *mappings.Bound, id string) string {
 	for _, f := range b.Fields {
@@ -384,13 +346,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// rawString decodes a JSON string value, or returns "" for anything else.
-func rawString(r json.RawMessage) string {
-	var s string
-	if json.Unmarshal(r, &s) == nil {
-		return s
-	}
-	return ""
 }

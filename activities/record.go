@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
+
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -10,42 +12,98 @@ import (
 
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/mappings"
 )
 
 // CommitSync records the outcome of one sync pass in one transaction: the link, the pair's
-// last-synced snapshot of both sides, and an audit row with before/after for every field written.
-// It also closes any open dead letter of the pair, since the pair now syncs.
-func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) error {
+// last-synced snapshot of both sides, and an audit row with before/after for every field written
+// (with the change→reflection latency and why the value won). Fields held by an open manual
+// conflict keep their old base in the snapshot, so the conflict stays visible until decided.
+func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) (*CommitSyncResult, error) {
 	info := activity.GetInfo(ctx)
 	now := time.Now().UTC()
+	res := &CommitSyncResult{}
+	var latency *int64
+	if t := parseTime(in.SourceTime); t != nil && (len(in.JiraChanges) > 0 || len(in.SfChanges) > 0) {
+		ms := now.Sub(*t).Milliseconds()
+		if ms < 0 {
+			ms = 0
+		}
+		latency, res.LatencyMS = &ms, ms
+		if a.Metrics != nil {
+			a.Metrics.ObserveLatency(in.Pair, in.Direction, now.Sub(*t))
+		}
+	}
+	sfSnap, jiraSnap := copyProj(in.SFSide), copyProj(in.JiraSide)
+	if len(in.Held) > 0 {
+		prev, err := a.Store.GetPairState(ctx, in.OriginKey)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, classify(err)
+		}
+		for _, k := range in.Held {
+			if prev != nil {
+				sfSnap[k], jiraSnap[k] = prev.SfSnapshot[k], prev.JiraSnapshot[k]
+			} else {
+				delete(sfSnap, k)
+				delete(jiraSnap, k)
+			}
+		}
+	}
 	ps := store.PairState{
 		OriginKey: in.OriginKey, Pair: in.Pair, MappingVersion: in.MappingVersion,
-		SfSnapshot: in.SfProjection, JiraSnapshot: in.JiraProjection,
-		SfHash: in.SfProjection.Hash(), JiraHash: in.JiraProjection.Hash(),
+		SfSnapshot: sfSnap, JiraSnapshot: jiraSnap,
+		SfHash: mappings.Projection(sfSnap).Hash(), JiraHash: mappings.Projection(jiraSnap).Hash(),
 		SfModstamp: parseTime(in.SfModstamp), JiraUpdated: parseTime(in.JiraUpdated),
 		SyncedAt: now, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 	}
+	reasons := map[string]string{}
+	for _, d := range in.Decisions {
+		reasons[d.Key] = d.Reason
+	}
 	var rows []store.AuditEntry
-	add := func(system, target string, changes []FieldChange) {
+	add := func(system, target, prefix, direction string, changes []FieldChange) {
 		for _, c := range changes {
 			rows = append(rows, store.AuditEntry{
 				At: now, Actor: a.actor(), WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-				Pass: in.Pass, OriginKey: in.OriginKey, Pair: in.Pair, Direction: in.Direction,
+				Pass: in.Pass, OriginKey: in.OriginKey, Pair: in.Pair, Direction: direction,
 				TargetSystem: system, TargetID: target, Action: c.Action, Field: c.Field,
-				Before: c.Before, After: c.After, MappingVersion: in.MappingVersion,
+				Before: c.Before, After: c.After, MappingVersion: in.MappingVersion, LatencyMS: latency,
+				DecidedBy: reasons[prefix+c.Field],
 			})
 		}
 	}
-	add("jira", in.IssueID, in.JiraChanges)
-	add("salesforce", in.SfID, in.SfChanges)
+	add("jira", in.IssueID, "j:", DirectionSFToJira, in.JiraChanges)
+	add("salesforce", in.SfID, "s:", DirectionJiraToSF, in.SfChanges)
 	link := store.Link{OriginKey: in.OriginKey, Pair: in.Pair, SfObject: in.SfObject, SfID: in.SfID, JiraIssueID: in.IssueID, JiraIssueKey: in.IssueKey}
 	if err := a.Store.CommitSync(ctx, link, ps, rows); err != nil {
-		return classify(err)
+		return nil, classify(err)
+	}
+	for _, c := range in.Conflicts {
+		if err := a.Store.SaveConflict(ctx, store.Conflict{OriginKey: in.OriginKey, Pair: in.Pair, Field: c.Key, Label: c.Label,
+			SfValue: strPtr(c.SFValue), JiraValue: strPtr(c.JiraValue), BaseSF: strPtr(c.BaseSF), BaseJira: strPtr(c.BaseJira)}); err != nil {
+			return nil, classify(err)
+		}
+	}
+	if err := a.Store.MarkConflictsApplied(ctx, in.AppliedConflicts); err != nil {
+		return nil, classify(err)
+	}
+	if in.Deleted {
+		if err := a.Store.MarkLinkDeleted(ctx, in.OriginKey); err != nil {
+			return nil, classify(err)
+		}
 	}
 	if err := a.Store.ResolveDeadLetters(ctx, in.OriginKey); err != nil {
-		return classify(err)
+		return nil, classify(err)
 	}
-	return nil
+	return res, nil
+}
+
+func copyProj(p mappings.Projection) map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
 }
 
 // RecordFailure keeps a sync that failed for good as a dead letter with its catalog code, the
@@ -81,7 +139,7 @@ func parseTime(s string) *time.Time {
 	if s == "" {
 		return nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano} {
+	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return &t
 		}

@@ -4,45 +4,31 @@ import "github.com/sfjira/sfjira/mappings"
 
 // Directions written to audit rows and the SyncDirection search attribute.
 const (
-	DirectionSFToJira = "sf_to_jira"
-	DirectionJiraToSF = "jira_to_sf"
+	DirectionSFToJira      = "sf_to_jira"
+	DirectionJiraToSF      = "jira_to_sf"
+	DirectionBidirectional = "both"
 )
 
-// FetchSalesforceInput names the Salesforce record to read for a pair.
+// FetchSalesforceInput names the Salesforce record of a pair. For a pair that started in Jira the
+// record id may not be known yet: JiraIssueID then finds it through the external-id back-link.
 type FetchSalesforceInput struct {
-	Pair string
-	SfID string
+	Pair        string
+	SfID        string
+	JiraIssueID string
 }
 
 // FetchSalesforceResult carries only the mapped fields of the record (not the whole record), so
 // workflow payloads stay small.
 type FetchSalesforceResult struct {
-	SfID     string
-	Values   map[string]any
+	Found   bool
+	Deleted bool
+	SfID    string
+	Values  map[string]any
+	// Modstamp is the record's SystemModstamp: its last change time.
 	Modstamp string
 	// The back-link fields as they are on the record now.
 	LinkedIssueID  string
 	LinkedIssueKey string
-}
-
-// TransformInput is the mapped source values to turn into Jira values.
-type TransformInput struct {
-	Pair   string
-	SfID   string
-	Values map[string]any
-}
-
-// TransformResult is what the Jira issue should look like, as wire values and as a canonical
-// projection for comparison.
-type TransformResult struct {
-	Fields         map[string]any
-	Projection     mappings.Projection
-	Status         string
-	Resolution     string
-	MappingVersion string
-	JiraProject    string
-	JiraIssueType  string
-	Warnings       []string
 }
 
 // FetchJiraInput says where to look for the Jira side of a pair.
@@ -52,25 +38,115 @@ type FetchJiraInput struct {
 	LinkedIssueID string
 }
 
-// JiraState is the Jira side of a pair as it is now.
+// JiraState is the Jira side of a pair as it is now, already mapped: Projection is the
+// canonical value of every field that flows to Jira (plus status and resolution), SFValues the
+// Salesforce values of every field that flows to Salesforce.
 type JiraState struct {
-	Found      bool
-	IssueID    string
-	IssueKey   string
-	Projection mappings.Projection
-	Updated    string
-	// SnapshotHash is the hash of the last-synced Salesforce projection, "" when never synced.
-	SnapshotHash string
+	Found        bool
+	Deleted      bool
+	IssueID      string
+	IssueKey     string
+	Projection   mappings.Projection
+	SFValues     map[string]any
+	SFProjection mappings.Projection
+	Updated      string
 }
 
-// WriteJiraInput is the desired state of the issue and what is there now.
-type WriteJiraInput struct {
+// TransformInput is both sides of a pair as fetched; Transform maps them and merges them against
+// the last-synced snapshot.
+type TransformInput struct {
 	Pair      string
 	OriginKey string
-	SfObject  string
-	SfID      string
-	Desired   TransformResult
-	Current   JiraState
+	SF        FetchSalesforceResult
+	Jira      JiraState
+}
+
+// Decision records which side won one field and why, for the audit trail.
+type Decision struct {
+	Key       string
+	Label     string
+	Winner    string
+	Reason    string
+	SFValue   string
+	JiraValue string
+}
+
+// ConflictNote is a field changed on both sides whose policy is manual: queued, not written.
+type ConflictNote struct {
+	Key       string
+	Label     string
+	SFValue   string
+	JiraValue string
+	BaseSF    string
+	BaseJira  string
+}
+
+// TransformResult is the plan of one sync pass: what to write on each side and why.
+type TransformResult struct {
+	MappingVersion string
+	JiraProject    string
+	JiraIssueType  string
+
+	// CreateJira creates the issue with JiraFields (all mapped fields); otherwise JiraFields holds
+	// only the fields to change. Status/Resolution are set when the status must move.
+	CreateJira bool
+	JiraFields map[string]any
+	Status     string
+	Resolution string
+
+	// CreateSalesforce creates the record (upsert on the Jira id external id) with SFFields;
+	// otherwise SFFields holds only the fields to change.
+	CreateSalesforce bool
+	SFFields         map[string]any
+
+	Decisions []Decision
+	Conflicts []ConflictNote
+	// AppliedConflicts are resolved manual conflicts this plan writes.
+	AppliedConflicts []int64
+	// Held are keys whose snapshot keeps its old base (manual conflicts still open).
+	Held []string
+	// Diverged are status keys where Jira's value is kept although Salesforce maps to another.
+	Diverged []string
+
+	// Skip, when set, says why nothing can be done (e.g. "jira_create_disabled").
+	Skip string
+	// DeleteAction is set when one side was deleted: "mark_jira", "delete_jira", "ignore",
+	// "unlink_salesforce".
+	DeleteAction string
+
+	// SourceTime is the modification time of the side whose change is being reflected.
+	SourceTime string
+	// SnapshotHash is the hash of the last-synced snapshot ("" if none); SidesHash the hash of
+	// the sides as fetched. Equal hashes and nothing to write mean nothing to do at all.
+	SnapshotHash string
+	SidesHash    string
+	// SFSide and JiraSide are both sides as compared, keyed like the snapshot.
+	SFSide   mappings.Projection
+	JiraSide mappings.Projection
+	Warnings []string
+}
+
+// NothingToWrite reports whether the plan writes nothing to either system.
+func (t *TransformResult) NothingToWrite() bool {
+	return !t.CreateJira && !t.CreateSalesforce && len(t.JiraFields) == 0 && t.Status == "" &&
+		len(t.SFFields) == 0 && t.DeleteAction == ""
+}
+
+// WriteJiraInput is what to write to the Jira issue of a pair.
+type WriteJiraInput struct {
+	Pair       string
+	OriginKey  string
+	SfObject   string
+	SfID       string
+	IssueID    string
+	IssueKey   string
+	Create     bool
+	Fields     map[string]any
+	Status     string
+	Resolution string
+	// Before is the issue's projection before the write, for the audit's before-image.
+	Before       mappings.Projection
+	DeleteAction string
 }
 
 // FieldChange is one field written, with its before-image, for the audit trail.
@@ -92,51 +168,91 @@ type WriteJiraResult struct {
 	Changes  []FieldChange
 }
 
-// LinkSalesforceInput is the back-link to write on the Salesforce record.
-type LinkSalesforceInput struct {
+// WriteSalesforceInput is what to write to the Salesforce record of a pair, including the
+// back-link to the Jira issue.
+type WriteSalesforceInput struct {
 	Pair            string
+	OriginKey       string
 	SfID            string
+	Create          bool
+	Fields          map[string]any
 	IssueID         string
 	IssueKey        string
 	CurrentIssueID  string
 	CurrentIssueKey string
+	// Before is the record's canonical values before the write, for the audit.
+	Before       mappings.Projection
+	DeleteAction string
 }
 
-// LinkSalesforceResult lists the back-link fields that changed.
-type LinkSalesforceResult struct {
+// WriteSalesforceResult lists the Salesforce fields that changed.
+type WriteSalesforceResult struct {
+	SfID    string
+	Created bool
 	Changes []FieldChange
 }
 
-// VerifyJiraInput is the projection the issue must read back with.
-type VerifyJiraInput struct {
-	Pair     string
-	IssueID  string
-	Expected mappings.Projection
+// VerifyPairInput names the pair to read back after writing.
+type VerifyPairInput struct {
+	Pair      string
+	OriginKey string
+	SfID      string
+	IssueID   string
+	// Held and Diverged keys are not required to agree (see TransformResult).
+	Held     []string
+	Diverged []string
 }
 
-// VerifyJiraResult is the issue's projection as read back.
-type VerifyJiraResult struct {
-	Projection mappings.Projection
-	Updated    string
+// VerifyPairResult is the verified state of both sides: the new last-synced snapshot.
+type VerifyPairResult struct {
+	SFSide      mappings.Projection
+	JiraSide    mappings.Projection
+	SfModstamp  string
+	JiraUpdated string
+	IssueKey    string
 }
 
 // CommitSyncInput is everything one sync pass writes to the store.
 type CommitSyncInput struct {
-	Pair           string
-	OriginKey      string
-	SfObject       string
-	SfID           string
-	IssueID        string
-	IssueKey       string
-	MappingVersion string
-	SfProjection   mappings.Projection
-	JiraProjection mappings.Projection
-	SfModstamp     string
-	JiraUpdated    string
-	Pass           int
-	Direction      string
-	JiraChanges    []FieldChange
-	SfChanges      []FieldChange
+	Pair             string
+	OriginKey        string
+	SfObject         string
+	SfID             string
+	IssueID          string
+	IssueKey         string
+	MappingVersion   string
+	SFSide           mappings.Projection
+	JiraSide         mappings.Projection
+	Held             []string
+	SfModstamp       string
+	JiraUpdated      string
+	Pass             int
+	Direction        string
+	JiraChanges      []FieldChange
+	SfChanges        []FieldChange
+	Decisions        []Decision
+	Conflicts        []ConflictNote
+	AppliedConflicts []int64
+	SourceTime       string
+	Deleted          bool
+}
+
+// CommitSyncResult reports the change→reflection latency recorded for the pass.
+type CommitSyncResult struct {
+	LatencyMS int64
+}
+
+// MirrorCommentsInput names the pair whose Jira comments are mirrored to Salesforce Chatter.
+type MirrorCommentsInput struct {
+	Pair      string
+	OriginKey string
+	SfID      string
+	IssueID   string
+}
+
+// MirrorCommentsResult counts the comments posted.
+type MirrorCommentsResult struct {
+	Posted int
 }
 
 // RecordFailureInput is a sync that failed for good, to be kept as a dead letter.

@@ -39,7 +39,9 @@ func TestDefaultPackGolden(t *testing.T) {
 	require.Len(t, ms, 1)
 	m := ms[0]
 	assert.Equal(t, "opportunity-epic", m.Pair)
-	assert.Equal(t, SalesforceSide{Object: "Opportunity", Where: "IsDeleted = false", ExternalIDField: "Jira_Issue_Id__c", KeyField: "Jira_Issue_Key__c"}, m.Salesforce)
+	sfSide := m.Salesforce
+	sfSide.lines = nil
+	assert.Equal(t, SalesforceSide{Object: "Opportunity", Where: "IsDeleted = false", ExternalIDField: "Jira_Issue_Id__c", KeyField: "Jira_Issue_Key__c", OnDelete: OnDeleteMark}, sfSide)
 	assert.Equal(t, JiraSide{Project: "SFJ", IssueType: "Epic", Property: "sfjira"}, m.Jira)
 	require.NotNil(t, m.Status)
 	assert.Equal(t, "StageName", m.Status.SF)
@@ -51,7 +53,7 @@ func TestDefaultPackGolden(t *testing.T) {
 		"Proposal/Price Quote": {Status: "In Review"}, "Negotiation/Review": {Status: "In Review"},
 		"Closed Won": {Status: "Done", Resolution: "Done"}, "Closed Lost": {Status: "Done", Resolution: "Won't Do"},
 	}, m.Status.Values)
-	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Description, CloseDate, Amount, Probability, Account.Name, StageName, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (IsDeleted = false)", m.SOQL(""))
+	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Description, CloseDate, Amount, Probability, Account.Name, Jira_Status__c, Jira_Resolution__c, Jira_Sprint__c, StageName, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (IsDeleted = false)", m.SOQL(""))
 
 	b := loadDefaultBound(t)
 	ids := map[string]string{}
@@ -130,7 +132,7 @@ func TestToJiraRecordErrors(t *testing.T) {
 		require.True(t, errors.As(err, &re))
 		assert.Equal(t, CodeRequiredValueMissing, re.Code)
 		assert.Equal(t, "Account.Name", re.Field)
-		assert.Equal(t, "MAPPING_REQUIRED_VALUE_MISSING: Opportunity 006x: Account.Name (→ Customer) is required but empty (fix: fill in Account.Name on the record, or replace required: true with a default: in default/opportunity-epic.yaml:55)", err.Error())
+		assert.Equal(t, "MAPPING_REQUIRED_VALUE_MISSING: Opportunity 006x: Account.Name (→ Customer) is required but empty (fix: fill in Account.Name on the record, or replace required: true with a default: in default/opportunity-epic.yaml:68)", err.Error())
 	})
 	t.Run("unmapped stage with near match", func(t *testing.T) {
 		rec := opportunity()
@@ -225,7 +227,8 @@ func TestProjectJiraAndToSalesforce(t *testing.T) {
 	p := b.ProjectJira(fields)
 	assert.Equal(t, Projection{"summary": "Deal", "description": "", "duedate": "2024-02-01", "customfield_10050": "125000.00",
 		"customfield_10051": "63", "customfield_10052": "", "status": "In Progress", "resolution": ""}, p)
-	assert.Equal(t, map[string]any{"Jira_Status__c": "In Progress", "Jira_Resolution__c": nil, "Jira_Sprint__c": "Sprint 7, Sprint 8"}, b.ToSalesforce(fields))
+	assert.Equal(t, map[string]any{"Jira_Status__c": "In Progress", "Jira_Resolution__c": nil, "Jira_Sprint__c": "Sprint 7, Sprint 8",
+		"Name": "  Deal  ", "CloseDate": "2024-02-01"}, b.ToSalesforce(fields))
 
 	before := Projection{"summary": "Deal", "status": "To Do", "x": "1"}
 	assert.Equal(t, []FieldDiff{

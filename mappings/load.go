@@ -19,8 +19,8 @@ import (
 // Allowed keys per YAML section, in documentation order (error messages list them).
 var (
 	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status"}
-	salesforceKeys = []string{"object", "where", "external_id_field", "key_field"}
-	jiraKeys       = []string{"project", "issue_type", "property"}
+	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
+	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
 	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
@@ -386,6 +386,7 @@ func (l *loader) salesforce(m *Mapping, n *yaml.Node) {
 	for k, v := range o.vals {
 		m.Salesforce.lines[k] = [2]int{v.Line, v.Column}
 	}
+	m.Salesforce.OnDelete = l.enum(o, "on_delete", []string{OnDeleteIgnore, OnDeleteMark, OnDeleteDelete}, OnDeleteMark)
 	if s, n, ok := l.str(o, "object"); ok {
 		if !apiNameRE.MatchString(s) {
 			l.add(n, "use the object's API name, e.g. Opportunity or Feature_Request__c", "invalid Salesforce object name %q", s)
@@ -487,6 +488,9 @@ func (l *loader) jira(m *Mapping, n *yaml.Node) {
 	}
 	if s, _, ok := l.str(o, "issue_type"); ok {
 		m.Jira.IssueType = s
+	}
+	if v, _, ok := l.boolean(o, "create_in_salesforce"); ok {
+		m.Jira.CreateInSalesforce = v
 	}
 	m.Jira.Property = "sfjira"
 	if s, n, ok := l.str(o, "property"); ok {

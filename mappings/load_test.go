@@ -221,9 +221,9 @@ func TestSOQL(t *testing.T) {
 	m, err := Load("m.yaml", []byte(strings.Replace(header, "  object: Opportunity\n", "  object: Opportunity\n  where: \"StageName != 'Closed Lost'\"\n  key_field: Jira_Issue_Key__c\n", 1)+
 		"  - sf: Account.Name\n    jira: Customer\n    type: text\n  - sf: name\n    jira: Other\n    type: text\n  - sf: Jira_Status__c\n    jira: status\n    direction: jira_to_sf\n    type: text\n"))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"Id", "SystemModstamp", "LastModifiedDate", "Name", "Account.Name", "Jira_Issue_Id__c", "Jira_Issue_Key__c"}, m.SOQLFields())
-	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (StageName != 'Closed Lost')", m.SOQL(""))
-	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (StageName != 'Closed Lost') AND (Id = '006x')", m.SOQL("Id = '006x'"))
+	assert.Equal(t, []string{"Id", "SystemModstamp", "LastModifiedDate", "Name", "Account.Name", "Jira_Status__c", "Jira_Issue_Id__c", "Jira_Issue_Key__c"}, m.SOQLFields())
+	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Status__c, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (StageName != 'Closed Lost')", m.SOQL(""))
+	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Status__c, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (StageName != 'Closed Lost') AND (Id = '006x')", m.SOQL("Id = '006x'"))
 	m.Salesforce.Where = ""
-	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (Id = '006x')", m.SOQL("Id = '006x'"))
+	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Status__c, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (Id = '006x')", m.SOQL("Id = '006x'"))
 }

@@ -28,6 +28,10 @@ const (
 	OverflowTruncate = "truncate"
 	OverflowFail     = "fail"
 
+	OnDeleteIgnore = "ignore"
+	OnDeleteMark   = "mark"
+	OnDeleteDelete = "delete"
+
 	UnmappedFail = "fail"
 	UnmappedKeep = "keep"
 )
@@ -57,6 +61,9 @@ type SalesforceSide struct {
 	Where           string // optional SOQL condition, without WHERE
 	ExternalIDField string // holds the Jira numeric issue id; external id used for upsert
 	KeyField        string // holds the Jira issue key (optional)
+	// OnDelete says what happens to the Jira issue when its Salesforce record is deleted:
+	// ignore, mark (label it and keep it, the default) or delete.
+	OnDelete string
 
 	// lines holds where each key sits in the file, for errors found later against the org.
 	lines map[string][2]int
@@ -67,6 +74,9 @@ type SalesforceSide struct {
 type JiraSide struct {
 	Project, IssueType string
 	Property           string // issue entity property, default "sfjira"
+	// CreateInSalesforce makes issues created in Jira (in this project and issue type) create
+	// Salesforce records, upserted on the external-id field.
+	CreateInSalesforce bool
 }
 
 // FieldMap is one `fields:` entry; defaults are already applied (Direction, Owner,
@@ -127,6 +137,12 @@ func (m *Mapping) SOQLFields() []string {
 	add("LastModifiedDate")
 	for _, f := range m.Fields {
 		if f.FlowsToJira() {
+			add(f.SF)
+		}
+	}
+	// Fields Jira writes are read too: the three-way merge compares them with the snapshot.
+	for _, f := range m.Fields {
+		if f.FlowsToSF() {
 			add(f.SF)
 		}
 	}

@@ -4,25 +4,30 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	operatorservice "go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/internal/temporalconn"
+	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
 )
 
 func setupCmd(g *globals) *cobra.Command {
-	var dbOnly bool
+	var dbOnly, noWebhook, noPollers bool
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Create the database, apply migrations and register search attributes on the Temporal namespace",
 		Long: `setup is idempotent: run it on every deploy. It creates the PostgreSQL database if it is missing,
 applies the versioned migrations, and registers sfjira's typed search attributes on the configured
-Temporal namespace (skipping those that exist).`,
+Temporal namespace (skipping those that exist), registers (or renews) the Jira admin webhook that
+delivers issue and comment events to the worker, and starts the change pollers of every pair.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := g.load()
@@ -57,10 +62,44 @@ Temporal namespace (skipping those that exist).`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "search attributes on namespace %s: added %v\n", cfg.Temporal.Namespace, added)
+			ms, err := mappings.LoadDir(cfg.Mappings.Dir)
+			if err != nil {
+				return err
+			}
+			if cfg.Jira.WebhookURL != "" && !noWebhook {
+				jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
+				if err != nil {
+					return err
+				}
+				what, err := ensureWebhook(ctx, jc, cfg.Jira.WebhookURL, cfg.Jira.WebhookSecret, ms)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "jira webhook → %s: %s\n", cfg.Jira.WebhookURL, what)
+			}
+			if !noPollers {
+				for _, m := range ms {
+					for _, p := range []workflows.PollerInput{
+						{Pair: m.Pair, Source: activities.SourceSalesforce, IntervalSeconds: cfg.Sync.PollSalesforceSeconds},
+						{Pair: m.Pair, Source: activities.SourceJira, IntervalSeconds: cfg.Sync.PollJiraSeconds},
+					} {
+						if p.IntervalSeconds <= 0 {
+							continue
+						}
+						run, err := workflows.StartPoller(ctx, tc, cfg.Temporal.TaskQueue, p)
+						if err != nil {
+							return fmt.Errorf("start poller %s: %w", workflows.PollerWorkflowID(p.Source, p.Pair), err)
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "poller %s running (every %ds)\n", run.GetID(), p.IntervalSeconds)
+					}
+				}
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&dbOnly, "db-only", false, "only create and migrate the database")
+	cmd.Flags().BoolVar(&noWebhook, "no-webhook", false, "do not register the Jira webhook")
+	cmd.Flags().BoolVar(&noPollers, "no-pollers", false, "do not start the change pollers")
 	return cmd
 }
 
@@ -94,4 +133,45 @@ func registerSearchAttributes(ctx context.Context, tc client.Client, namespace s
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// webhookName identifies sfjira's admin webhook among the site's webhooks.
+const webhookName = "sfjira"
+
+// ensureWebhook registers the Jira admin webhook for every mapped project, replacing an older
+// registration whose URL, events, filter or state differ, so running setup again is safe. The
+// secret cannot be read back from Jira: rotate it by deleting the webhook and running setup.
+func ensureWebhook(ctx context.Context, jc *jira.Client, url, secret string, ms []*mappings.Mapping) (string, error) {
+	projects := map[string]bool{}
+	for _, m := range ms {
+		projects[m.Jira.Project] = true
+	}
+	var keys []string
+	for p := range projects {
+		keys = append(keys, `"`+p+`"`)
+	}
+	sort.Strings(keys)
+	want := jira.Webhook{Name: webhookName, URL: url, Secret: secret, Enabled: true,
+		Events: []string{"jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created", "comment_updated"},
+		JQL:    "project in (" + strings.Join(keys, ", ") + ")"}
+	existing, err := jc.Webhooks(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list Jira webhooks: %w (fix: the integration user needs Jira admin rights to manage webhooks)", err)
+	}
+	for _, h := range existing {
+		if h.Name != webhookName {
+			continue
+		}
+		if h.URL == want.URL && h.JQL == want.JQL && strings.Join(h.Events, ",") == strings.Join(want.Events, ",") && h.Enabled {
+			// Admin webhooks do not expire (only dynamic app webhooks do, after 30 days).
+			return "already registered", nil
+		}
+		if err := jc.DeleteWebhook(ctx, h.ID); err != nil {
+			return "", err
+		}
+	}
+	if _, err := jc.RegisterWebhook(ctx, want); err != nil {
+		return "", fmt.Errorf("register Jira webhook: %w", err)
+	}
+	return "registered", nil
 }

@@ -7,9 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/sfjira/sfjira/activities"
 	"github.com/sfjira/sfjira/internal/config"
@@ -102,25 +100,9 @@ func syncCmd(g *globals) *cobra.Command {
 // startSync signals the pair's RecordSync workflow, starting it when no run is open, so a sync
 // asked for while one is running joins it instead of racing it.
 func startSync(ctx context.Context, tc client.Client, taskQueue string, m *mappings.Mapping, sfID, trigger string) (client.WorkflowRun, error) {
-	origin := workflows.SalesforceOriginKey(sfID)
-	opts := client.StartWorkflowOptions{
-		ID:                       workflows.SyncWorkflowID(origin),
-		TaskQueue:                taskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            fmt.Sprintf("%s %s → Jira %s %s", m.Salesforce.Object, sfID, m.Jira.Project, m.Jira.IssueType),
-		StaticDetails:            fmt.Sprintf("pair `%s`, mapping `%s` (version %s), trigger `%s`", m.Pair, m.File, m.Version, trigger),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SfObjectTypeKey.ValueSet(m.Salesforce.Object), workflows.SfRecordIDKey.ValueSet(sfID),
-			workflows.JiraProjectKey.ValueSet(m.Jira.Project), workflows.SyncTriggerKey.ValueSet(trigger),
-			workflows.SyncDirectionKey.ValueSet(activities.DirectionSFToJira)),
-	}
-	in := workflows.RecordSyncInput{OriginKey: origin, Pair: m.Pair, SfObject: m.Salesforce.Object, SfID: sfID, Trigger: trigger, JiraProject: m.Jira.Project}
-	run, err := tc.SignalWithStartWorkflow(ctx, opts.ID, workflows.SyncSignal, workflows.SyncRequest{Trigger: trigger, Source: "operator"}, opts, workflows.RecordSync, in)
-	if err != nil {
-		return nil, fmt.Errorf("start sync %s: %w", opts.ID, err)
-	}
-	return run, nil
+	st := &workflows.Starter{Client: tc, TaskQueue: taskQueue}
+	return st.Start(ctx, activities.SyncStart{OriginKey: workflows.SalesforceOriginKey(sfID), Pair: m.Pair, SfObject: m.Salesforce.Object,
+		SfID: sfID, JiraProject: m.Jira.Project, Trigger: trigger, Source: "operator"})
 }
 
 func runURL(cfg *config.Config, id, runID string) string {
@@ -139,4 +121,19 @@ func describeFailure(err error) string {
 		msg += " (fix: " + e + ")"
 	}
 	return msg
+}
+
+// fillPair completes a sync request with the object and project of its pair's mapping.
+func fillPair(cfg *config.Config, req *activities.SyncStart) error {
+	ms, err := mappings.LoadDir(cfg.Mappings.Dir)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Pair == req.Pair {
+			req.SfObject, req.JiraProject = m.Salesforce.Object, m.Jira.Project
+			return nil
+		}
+	}
+	return fmt.Errorf("no mapping in %s defines pair %q", cfg.Mappings.Dir, req.Pair)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/sfjira/sfjira/activities"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
+	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
@@ -72,13 +73,16 @@ func run(configPath string) error {
 	}
 	defer tc.Close()
 
+	acts.Metrics = metrics.New()
+	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
 	w := NewWorker(tc, cfg.Temporal.TaskQueue, cfg.Worker.MaxConcurrentSync, acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
 	}
 	defer w.Stop()
 
-	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: NewHTTPHandler(tc, acts), ReadHeaderTimeout: 5 * time.Second}
+	ingress := &Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log}
+	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: NewHTTPHandler(tc, acts, ingress), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -108,13 +112,20 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 	})
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
+	w.RegisterWorkflow(workflows.ChangePoller)
 	w.RegisterActivity(acts)
 	return w
 }
 
-// NewHTTPHandler serves /healthz (the process is up) and /readyz (Temporal and PostgreSQL answer).
-func NewHTTPHandler(tc client.Client, acts *activities.Activities) http.Handler {
+// NewHTTPHandler serves /healthz (the process is up), /readyz (Temporal and PostgreSQL answer),
+// /metrics, and the change-notification receivers /webhooks/jira and /webhooks/salesforce.
+func NewHTTPHandler(tc client.Client, acts *activities.Activities, ingress *Ingress) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/jira", ingress.JiraWebhook)
+	mux.HandleFunc("POST /webhooks/salesforce", ingress.SalesforceOutbound)
+	if acts.Metrics != nil {
+		mux.Handle("GET /metrics", acts.Metrics.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
 	})

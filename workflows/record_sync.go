@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -16,33 +17,45 @@ import (
 // the history of a busy pair stays small.
 const maxPassesPerRun = 25
 
-// RecordSyncInput is the single input of RecordSync.
+// RecordSyncInput is the single input of RecordSync. A pair that started in Salesforce has an
+// sf/ origin and SfID; one that started in Jira has a jira/ origin and JiraIssueID, and learns
+// SfID once its Salesforce record exists.
 type RecordSyncInput struct {
-	OriginKey string
-	Pair      string
-	SfObject  string
-	SfID      string
-	Trigger   string
+	OriginKey   string
+	Pair        string
+	SfObject    string
+	SfID        string
+	JiraIssueID string
+	Trigger     string
 	// JiraProject is only used for the search attribute; the mapping decides the real project.
 	JiraProject string
 }
 
 // RecordSyncResult summarises what the run did.
 type RecordSyncResult struct {
-	Outcome  string
-	IssueID  string
-	IssueKey string
-	Passes   int
-	Changed  []string
-	Warnings []string
+	Outcome   string
+	SfID      string
+	IssueID   string
+	IssueKey  string
+	Passes    int
+	Changed   []string
+	Conflicts []string
+	Warnings  []string
+	LatencyMS int64
 }
 
-// RecordSync keeps one record pair in step: fetch both sides, transform, write Jira, write the
-// Salesforce back-link, verify, then record link, snapshot and audit. Every change event for the
-// pair arrives as a SyncSignal on the same workflow id; the run repeats while signals are pending
-// and completes only once drained.
+// Outcomes beyond created/updated/unchanged/failed.
+const (
+	OutcomeDeleted = "deleted"
+	OutcomeSkipped = "skipped"
+)
+
+// RecordSync keeps one record pair in step in both directions: fetch both sides, transform and
+// merge them against the last-synced snapshot, write each side only what changed, verify, then
+// record link, snapshot and audit. Every change event for the pair arrives as a SyncSignal on the
+// same workflow id; the run repeats while signals are pending and completes only once drained.
 func RecordSync(ctx workflow.Context, in RecordSyncInput) (*RecordSyncResult, error) {
-	w := &recordSync{in: in, result: &RecordSyncResult{}}
+	w := &recordSync{in: in, result: &RecordSyncResult{SfID: in.SfID, IssueID: in.JiraIssueID}}
 	if err := w.setup(ctx); err != nil {
 		return nil, err
 	}
@@ -54,14 +67,16 @@ type recordSync struct {
 	result  *RecordSyncResult
 	signals workflow.ReceiveChannel
 	stage   string
+	// fromJira is true when a drained request came from Jira (comments may need mirroring).
+	fromJira bool
 }
 
 var a *activities.Activities
 
 func (w *recordSync) setup(ctx workflow.Context) error {
-	if w.in.OriginKey == "" || w.in.Pair == "" || w.in.SfID == "" {
+	if w.in.OriginKey == "" || w.in.Pair == "" || (w.in.SfID == "" && w.in.JiraIssueID == "") {
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("RecordSyncInput needs OriginKey, Pair and SfID (got %+v)", w.in), string(catalog.InvalidInput), nil)
+			fmt.Sprintf("RecordSyncInput needs OriginKey, Pair and SfID or JiraIssueID (got %+v)", w.in), string(catalog.InvalidInput), nil)
 	}
 	w.signals = workflow.GetSignalChannel(ctx, SyncSignal)
 	if err := workflow.SetQueryHandler(ctx, "stage", func() (string, error) { return w.stage, nil }); err != nil {
@@ -71,11 +86,14 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 	if trigger == "" {
 		trigger = TriggerManual
 	}
+	w.fromJira = strings.HasPrefix(trigger, "jira")
 	updates := []temporal.SearchAttributeUpdate{
 		SfObjectTypeKey.ValueSet(w.in.SfObject),
-		SfRecordIDKey.ValueSet(w.in.SfID),
-		SyncDirectionKey.ValueSet(activities.DirectionSFToJira),
+		SyncDirectionKey.ValueSet(activities.DirectionBidirectional),
 		SyncTriggerKey.ValueSet(trigger),
+	}
+	if w.in.SfID != "" {
+		updates = append(updates, SfRecordIDKey.ValueSet(w.in.SfID))
 	}
 	if w.in.JiraProject != "" {
 		updates = append(updates, JiraProjectKey.ValueSet(w.in.JiraProject))
@@ -98,7 +116,7 @@ func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 		if w.result.Passes >= maxPassesPerRun {
 			w.drain()
 			next := w.in
-			next.Trigger = "continued"
+			next.SfID, next.Trigger = w.result.SfID, "continued"
 			return nil, workflow.NewContinueAsNewError(ctx, RecordSync, next)
 		}
 	}
@@ -111,6 +129,9 @@ func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 func (w *recordSync) drain() {
 	var req SyncRequest
 	for w.signals.ReceiveAsync(&req) {
+		if req.Source == "jira" {
+			w.fromJira = true
+		}
 	}
 }
 
@@ -118,7 +139,7 @@ func (w *recordSync) pending() bool { return w.signals.Len() > 0 }
 
 // merge keeps the most significant outcome over several passes of one run.
 func merge(prev, next string) string {
-	rank := map[string]int{"": 0, OutcomeUnchanged: 1, OutcomeUpdated: 2, OutcomeCreated: 3}
+	rank := map[string]int{"": 0, OutcomeSkipped: 1, OutcomeUnchanged: 2, OutcomeUpdated: 3, OutcomeCreated: 4, OutcomeDeleted: 5}
 	if rank[next] > rank[prev] {
 		return next
 	}
@@ -144,93 +165,238 @@ func activityCtx(ctx workflow.Context, summary string, attempts int32) workflow.
 	})
 }
 
-// pass runs fetch → transform → write → link → verify → commit once.
+// maxCreateSteps bounds the passes spent creating the missing side before the merge pass.
+const maxCreateSteps = 3
+
+// pass runs fetch → transform (map + merge) → write → verify → record once. Creating a missing
+// side is a step of its own, after which the pass starts over with both sides present.
 func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 	in := w.in
-	w.setStage(ctx, "fetching Salesforce")
-	var src activities.FetchSalesforceResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "fetch "+in.SfObject+" "+in.SfID, 10), a.FetchSalesforce,
-		activities.FetchSalesforceInput{Pair: in.Pair, SfID: in.SfID}).Get(ctx, &src); err != nil {
-		return "", err
-	}
-	w.setStage(ctx, "transforming")
-	var desired activities.TransformResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "transform "+in.Pair, 5), a.Transform,
-		activities.TransformInput{Pair: in.Pair, SfID: src.SfID, Values: src.Values}).Get(ctx, &desired); err != nil {
-		return "", err
-	}
-	w.result.Warnings = desired.Warnings
-	w.setStage(ctx, "fetching Jira")
-	var cur activities.JiraState
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "fetch Jira issue", 10), a.FetchJira,
-		activities.FetchJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, LinkedIssueID: src.LinkedIssueID}).Get(ctx, &cur); err != nil {
-		return "", err
-	}
-	linked := cur.Found && src.LinkedIssueID == cur.IssueID && src.LinkedIssueKey == cur.IssueKey
-	if linked && len(activities.Differences(cur.Projection, &desired)) == 0 {
-		// Already in step: write nothing, only refresh the snapshot if it is missing or stale.
-		w.result.IssueID, w.result.IssueKey = cur.IssueID, cur.IssueKey
-		if cur.SnapshotHash != desired.Projection.Hash() {
-			if err := w.commit(ctx, pass, src, desired, cur.IssueID, cur.IssueKey, cur.Projection, cur.Updated, nil, nil); err != nil {
+	outcome := ""
+	for step := 0; ; step++ {
+		if step > maxCreateSteps {
+			return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("pair %s: the missing side was still missing after %d creates", in.OriginKey, maxCreateSteps), string(catalog.VerifyMismatch), nil)
+		}
+		w.setStage(ctx, "fetching Salesforce")
+		var src activities.FetchSalesforceResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "fetch "+in.SfObject+" "+w.result.SfID, 10), a.FetchSalesforce,
+			activities.FetchSalesforceInput{Pair: in.Pair, SfID: w.result.SfID, JiraIssueID: w.result.IssueID}).Get(ctx, &src); err != nil {
+			return "", err
+		}
+		if src.Found && w.result.SfID != src.SfID {
+			w.result.SfID = src.SfID
+			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(src.SfID))
+		}
+		w.setStage(ctx, "fetching Jira")
+		linked := src.LinkedIssueID
+		if linked == "" {
+			linked = w.result.IssueID
+		}
+		var cur activities.JiraState
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "fetch Jira issue "+linked, 10), a.FetchJira,
+			activities.FetchJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, LinkedIssueID: linked}).Get(ctx, &cur); err != nil {
+			return "", err
+		}
+		if cur.Found {
+			w.result.IssueID, w.result.IssueKey = cur.IssueID, cur.IssueKey
+		}
+		w.setStage(ctx, "transforming and merging")
+		var plan activities.TransformResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "transform + three-way merge "+in.Pair, 5), a.Transform,
+			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur}).Get(ctx, &plan); err != nil {
+			return "", err
+		}
+		w.result.Warnings = plan.Warnings
+		switch {
+		case plan.Skip != "":
+			w.setStage(ctx, "nothing to do: "+plan.Skip)
+			if outcome != "" {
+				return outcome, nil
+			}
+			return OutcomeSkipped, nil
+		case plan.DeleteAction != "":
+			return OutcomeDeleted, w.applyDelete(ctx, pass, src, cur, plan)
+		case plan.CreateJira:
+			w.setStage(ctx, "creating the Jira issue")
+			var wr activities.WriteJiraResult
+			if err := workflow.ExecuteActivity(activityCtx(ctx, "create Jira "+plan.JiraIssueType, 8), a.WriteJira, activities.WriteJiraInput{
+				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, Create: true,
+				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution,
+			}).Get(ctx, &wr); err != nil {
 				return "", err
 			}
+			w.result.IssueID, w.result.IssueKey = wr.IssueID, wr.IssueKey
+			_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(wr.IssueKey), JiraProjectKey.ValueSet(plan.JiraProject))
+			w.noteChanges(wr.Changes)
+			outcome = OutcomeCreated
+			continue
+		case plan.CreateSalesforce:
+			w.setStage(ctx, "creating the Salesforce record")
+			var sw activities.WriteSalesforceResult
+			if err := workflow.ExecuteActivity(activityCtx(ctx, "create "+in.SfObject+" from "+cur.IssueKey, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+				Pair: in.Pair, OriginKey: in.OriginKey, Create: true, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
+			}).Get(ctx, &sw); err != nil {
+				return "", err
+			}
+			w.result.SfID = sw.SfID
+			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(sw.SfID), JiraIssueKeyKey.ValueSet(cur.IssueKey))
+			w.noteChanges(sw.Changes)
+			outcome = OutcomeCreated
+			continue
 		}
-		return OutcomeUnchanged, nil
-	}
 
-	w.setStage(ctx, "writing Jira")
-	var wr activities.WriteJiraResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "write Jira "+desired.JiraIssueType, 8), a.WriteJira,
-		activities.WriteJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, Desired: desired, Current: cur}).Get(ctx, &wr); err != nil {
-		return "", err
-	}
-	w.result.IssueID, w.result.IssueKey = wr.IssueID, wr.IssueKey
-	if err := workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(wr.IssueKey), JiraProjectKey.ValueSet(desired.JiraProject)); err != nil {
-		return "", err
-	}
+		linkOK := src.LinkedIssueID == cur.IssueID && src.LinkedIssueKey == cur.IssueKey
+		if plan.NothingToWrite() && linkOK {
+			if plan.SnapshotHash != plan.SidesHash || len(plan.Conflicts) > 0 || len(plan.AppliedConflicts) > 0 {
+				// In step, but the snapshot is missing or stale (e.g. both sides got the same edit).
+				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, nil, nil, false); err != nil {
+					return "", err
+				}
+			}
+			w.noteConflicts(plan.Conflicts)
+			if err := w.mirrorComments(ctx, cur); err != nil {
+				return "", err
+			}
+			if outcome != "" {
+				return outcome, nil
+			}
+			return OutcomeUnchanged, nil
+		}
 
-	w.setStage(ctx, "linking Salesforce")
-	var ln activities.LinkSalesforceResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "back-link "+in.SfObject+" → "+wr.IssueKey, 8), a.LinkSalesforce,
-		activities.LinkSalesforceInput{Pair: in.Pair, SfID: src.SfID, IssueID: wr.IssueID, IssueKey: wr.IssueKey,
-			CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey}).Get(ctx, &ln); err != nil {
-		return "", err
+		var jiraChanges, sfChanges []activities.FieldChange
+		if len(plan.JiraFields) > 0 || plan.Status != "" {
+			w.setStage(ctx, "writing Jira")
+			var wr activities.WriteJiraResult
+			if err := workflow.ExecuteActivity(activityCtx(ctx, "write Jira "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
+				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution, Before: cur.Projection,
+			}).Get(ctx, &wr); err != nil {
+				return "", err
+			}
+			jiraChanges = wr.Changes
+		}
+		if len(plan.SFFields) > 0 || !linkOK {
+			w.setStage(ctx, "writing Salesforce")
+			var sw activities.WriteSalesforceResult
+			if err := workflow.ExecuteActivity(activityCtx(ctx, "write "+in.SfObject+" "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+				Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
+				CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey, Before: sfBefore(plan.SFSide),
+			}).Get(ctx, &sw); err != nil {
+				return "", err
+			}
+			sfChanges = sw.Changes
+		}
+		w.setStage(ctx, "verifying both sides")
+		var vr activities.VerifyPairResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "verify "+cur.IssueKey+" ⇄ "+src.SfID, 4), a.VerifyPair, activities.VerifyPairInput{
+			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Held: plan.Held, Diverged: plan.Diverged,
+		}).Get(ctx, &vr); err != nil {
+			return "", err
+		}
+		w.noteChanges(jiraChanges)
+		w.noteChanges(sfChanges)
+		w.noteConflicts(plan.Conflicts)
+		if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, vr.SFSide, vr.JiraSide, vr.SfModstamp, vr.JiraUpdated, jiraChanges, sfChanges, false); err != nil {
+			return "", err
+		}
+		if err := w.mirrorComments(ctx, cur); err != nil {
+			return "", err
+		}
+		if outcome != "" {
+			return outcome, nil
+		}
+		if len(jiraChanges) == 0 && len(sfChanges) == 0 {
+			return OutcomeUnchanged, nil
+		}
+		return OutcomeUpdated, nil
 	}
+}
 
-	w.setStage(ctx, "verifying")
-	var vr activities.VerifyJiraResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "verify "+wr.IssueKey, 4), a.VerifyJira,
-		activities.VerifyJiraInput{Pair: in.Pair, IssueID: wr.IssueID, Expected: desired.Projection}).Get(ctx, &vr); err != nil {
-		return "", err
+// sfBefore turns the Salesforce side ("s:Field" keys) into before-images keyed by field.
+func sfBefore(side map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range side {
+		if f, ok := strings.CutPrefix(k, "s:"); ok {
+			out[f] = v
+		}
 	}
-	for _, c := range append(wr.Changes, ln.Changes...) {
+	return out
+}
+
+func (w *recordSync) noteChanges(changes []activities.FieldChange) {
+	for _, c := range changes {
 		name := c.Label
 		if name == "" {
 			name = c.Field
 		}
 		w.result.Changed = append(w.result.Changed, name)
 	}
-	if err := w.commit(ctx, pass, src, desired, wr.IssueID, wr.IssueKey, vr.Projection, vr.Updated, wr.Changes, ln.Changes); err != nil {
-		return "", err
-	}
-	if wr.Created {
-		return OutcomeCreated, nil
-	}
-	if len(wr.Changes) == 0 && len(ln.Changes) == 0 {
-		return OutcomeUnchanged, nil
-	}
-	return OutcomeUpdated, nil
 }
 
-func (w *recordSync) commit(ctx workflow.Context, pass int, src activities.FetchSalesforceResult, desired activities.TransformResult,
-	issueID, issueKey string, jiraProj map[string]string, jiraUpdated string, jiraChanges, sfChanges []activities.FieldChange) error {
+func (w *recordSync) noteConflicts(cs []activities.ConflictNote) {
+	for _, c := range cs {
+		w.result.Conflicts = append(w.result.Conflicts, c.Label)
+	}
+}
+
+// applyDelete carries out the pair's delete policy and closes the pair.
+func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.FetchSalesforceResult, cur activities.JiraState, plan activities.TransformResult) error {
+	in := w.in
+	var jiraChanges, sfChanges []activities.FieldChange
+	switch plan.DeleteAction {
+	case "mark_jira", "delete_jira":
+		w.setStage(ctx, "Salesforce record deleted: "+plan.DeleteAction)
+		var wr activities.WriteJiraResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, plan.DeleteAction+" "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+			Pair: in.Pair, OriginKey: in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, DeleteAction: plan.DeleteAction,
+		}).Get(ctx, &wr); err != nil {
+			return err
+		}
+		jiraChanges = wr.Changes
+	case "unlink_salesforce":
+		w.setStage(ctx, "Jira issue deleted: clearing the back-link")
+		var sw activities.WriteSalesforceResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "unlink "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, DeleteAction: plan.DeleteAction,
+			CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey,
+		}).Get(ctx, &sw); err != nil {
+			return err
+		}
+		sfChanges = sw.Changes
+	}
+	w.noteChanges(jiraChanges)
+	w.noteChanges(sfChanges)
+	_, err := w.commit(ctx, pass, w.result.SfID, cur, &plan, nil, nil, src.Modstamp, cur.Updated, jiraChanges, sfChanges, true)
+	return err
+}
+
+func (w *recordSync) commit(ctx workflow.Context, pass int, sfID string, cur activities.JiraState, plan *activities.TransformResult,
+	sfSide, jiraSide map[string]string, sfModstamp, jiraUpdated string, jiraChanges, sfChanges []activities.FieldChange, deleted bool) (*activities.CommitSyncResult, error) {
 	w.setStage(ctx, "recording")
-	return workflow.ExecuteActivity(activityCtx(ctx, "record link, snapshot and audit", 10), a.CommitSync, activities.CommitSyncInput{
-		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfObject: w.in.SfObject, SfID: src.SfID,
-		IssueID: issueID, IssueKey: issueKey, MappingVersion: desired.MappingVersion,
-		SfProjection: desired.Projection, JiraProjection: jiraProj,
-		SfModstamp: src.Modstamp, JiraUpdated: jiraUpdated, Pass: pass, Direction: activities.DirectionSFToJira,
-		JiraChanges: jiraChanges, SfChanges: sfChanges,
+	var res activities.CommitSyncResult
+	err := workflow.ExecuteActivity(activityCtx(ctx, "record link, snapshot and audit", 10), a.CommitSync, activities.CommitSyncInput{
+		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfObject: w.in.SfObject, SfID: sfID,
+		IssueID: cur.IssueID, IssueKey: cur.IssueKey, MappingVersion: plan.MappingVersion,
+		SFSide: sfSide, JiraSide: jiraSide, Held: plan.Held, SfModstamp: sfModstamp, JiraUpdated: jiraUpdated,
+		Pass: pass, Direction: activities.DirectionBidirectional, JiraChanges: jiraChanges, SfChanges: sfChanges,
+		Decisions: plan.Decisions, Conflicts: plan.Conflicts, AppliedConflicts: plan.AppliedConflicts,
+		SourceTime: plan.SourceTime, Deleted: deleted,
+	}).Get(ctx, &res)
+	if res.LatencyMS > 0 {
+		w.result.LatencyMS = res.LatencyMS
+	}
+	return &res, err
+}
+
+// mirrorComments posts new Jira comments to Salesforce Chatter when the change came from Jira.
+func (w *recordSync) mirrorComments(ctx workflow.Context, cur activities.JiraState) error {
+	if !w.fromJira || !cur.Found || w.result.SfID == "" {
+		return nil
+	}
+	w.fromJira = false
+	w.setStage(ctx, "mirroring Jira comments to Chatter")
+	return workflow.ExecuteActivity(activityCtx(ctx, "mirror comments of "+cur.IssueKey, 8), a.MirrorComments, activities.MirrorCommentsInput{
+		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID,
 	}).Get(ctx, nil)
 }
 
@@ -245,9 +411,11 @@ func (w *recordSync) fail(ctx workflow.Context, err error) error {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**failed** with %s: %v", code, err))
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SyncOutcomeKey.ValueSet(OutcomeFailed), ErrorCodeKey.ValueSet(code))
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	replay := w.in
+	replay.SfID = w.result.SfID
 	rerr := workflow.ExecuteActivity(activityCtx(dctx, "keep dead letter "+code, 20), a.RecordFailure, activities.RecordFailureInput{
-		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfObject: w.in.SfObject, SfID: w.in.SfID,
-		Code: code, Message: rootMessage(err), ReplayInput: w.in,
+		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfObject: w.in.SfObject, SfID: w.result.SfID,
+		Code: code, Message: rootMessage(err), ReplayInput: replay,
 	}).Get(dctx, nil)
 	if rerr != nil {
 		workflow.GetLogger(ctx).Error("could not record dead letter", "Error", rerr)

@@ -322,7 +322,7 @@ func (s *Server) setField(is *issue, fid string, v any, creating bool) string {
 			return "Could not find valid 'accountId' in " + fid + " object."
 		}
 		_, val, _ := strings.Cut(ref, "=")
-		if val != accountID {
+		if u := s.users[val]; u == nil || !u.Active {
 			return "Specified user does not exist or you do not have required permissions"
 		}
 		if fid == "assignee" {
@@ -667,10 +667,11 @@ func (s *Server) createLocked(base string, in *issueUpdate, lag time.Duration) (
 		return nil, errs
 	}
 	now := s.now()
+	wfd := s.wf().forType(typ.ID)
 	is := &issue{
 		d: issueData{
 			TypeID: typ.ID, PriorityID: defaultPriority, Reporter: accountID,
-			Custom: map[string]any{}, StatusID: statusToDo, StatusChanged: now,
+			Custom: map[string]any{}, StatusID: wfd.initial, StatusChanged: now,
 		},
 		created: now, updated: now, visibleAt: now.Add(lag),
 		props: map[string]*property{},
@@ -699,9 +700,9 @@ func (s *Server) createLocked(base string, in *issueUpdate, lag time.Duration) (
 		errs.Errors["parent"] = "Sub-task issues must have a parent."
 	}
 	props := validateProperties(in.Properties, errs)
-	var tr *transitionDef
+	var tr *wfTransition
 	if in.Transition != nil {
-		tr = findTransition(statusToDo, string(in.Transition.ID))
+		tr = wfd.find(wfd.initial, string(in.Transition.ID))
 		if tr == nil {
 			errs.ErrorMessages = append(errs.ErrorMessages, "Transition id '"+string(in.Transition.ID)+"' is not valid for this issue.")
 		}
@@ -711,7 +712,7 @@ func (s *Server) createLocked(base string, in *issueUpdate, lag time.Duration) (
 	}
 	is.props = props
 	if tr != nil {
-		applyTransition(is, tr, "", now)
+		s.applyTransition(is, tr, "", now)
 	}
 	is.id = s.nextID
 	is.num = s.nextNum
@@ -722,6 +723,7 @@ func (s *Server) createLocked(base string, in *issueUpdate, lag time.Duration) (
 	s.byKey[is.key] = is
 	s.indexProps(is.id, nil, is.props)
 	s.setParentLink(is.id, 0, is.d.ParentID)
+	s.issueChangedLocked(base, issueData{}, is, evCreated)
 	res := &createResult{ID: strconv.FormatInt(is.id, 10), Key: is.key, Self: base + "/rest/api/3/issue/" + strconv.FormatInt(is.id, 10)}
 	if tr != nil {
 		res.Transition = map[string]any{"status": 200, "errorCollection": newErrs()}
@@ -866,7 +868,7 @@ func (s *Server) userRef(base, id string) any {
 	if id == "" {
 		return nil
 	}
-	return s.userJSON(base, true)
+	return s.userByID(base, id)
 }
 
 // renderIssue builds an IssueBean (caller holds s.mu for reading).
@@ -909,7 +911,7 @@ func (s *Server) issueRef(base string, p *issue) map[string]any {
 		"id": idStr, "key": p.key, "self": base + "/rest/api/3/issue/" + idStr,
 		"fields": map[string]any{
 			"summary":   p.d.Summary,
-			"status":    statusJSON(base, findStatus(p.d.StatusID)),
+			"status":    statusJSON(base, s.status(p.d.StatusID)),
 			"priority":  namedJSON(base, "priority", findNamed(priorities, p.d.PriorityID, false)),
 			"issuetype": issueTypeJSON(base, findIssueType(p.d.TypeID)),
 		},
@@ -950,9 +952,9 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 	case "creator":
 		return s.userRef(base, accountID), true
 	case "status":
-		return statusJSON(base, findStatus(is.d.StatusID)), true
+		return statusJSON(base, s.status(is.d.StatusID)), true
 	case "statusCategory":
-		return statusJSON(base, findStatus(is.d.StatusID))["statusCategory"], true
+		return statusJSON(base, s.status(is.d.StatusID))["statusCategory"], true
 	case "resolution":
 		if is.d.ResolutionID == "" {
 			return nil, true
@@ -969,6 +971,20 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 		return fmtTime(is.updated), true
 	case "statuscategorychangedate":
 		return fmtTime(is.d.StatusChanged), true
+	case "comment":
+		list := []any{}
+		for _, c := range s.comments[is.id] {
+			list = append(list, s.commentJSON(base, c, false))
+		}
+		return map[string]any{"comments": list, "self": base + "/rest/api/3/issue/" + strconv.FormatInt(is.id, 10) + "/comment",
+			"maxResults": len(list), "total": len(list), "startAt": 0}, true
+	case "worklog":
+		all := s.worklogs[is.id]
+		list := []any{}
+		for i := 0; i < len(all) && i < 20; i++ {
+			list = append(list, s.worklogJSON(base, all[i]))
+		}
+		return map[string]any{"startAt": 0, "maxResults": 20, "total": len(all), "worklogs": list}, true
 	case "subtasks":
 		out := []any{}
 		if findIssueType(is.d.TypeID).Level == 0 {
@@ -1008,12 +1024,14 @@ func (s *Server) handleGetIssue(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sel := parseFieldSelection(q["fields"], "*all")
 	props := splitList(q["properties"])
+	expand := splitList(q["expand"])
 	base := baseURL(r)
 	s.mu.RLock()
 	is := s.lookup(r.PathValue("issueIdOrKey"))
 	var out map[string]any
 	if is != nil {
 		out = s.renderIssue(base, is, sel, props)
+		s.applyExpand(base, out, is, sel, expand)
 	}
 	s.mu.RUnlock()
 	if out == nil {
@@ -1106,7 +1124,9 @@ func (s *Server) handleEditIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	s.indexProps(cur.id, cur.props, next.props)
 	s.setParentLink(cur.id, cur.d.ParentID, next.d.ParentID)
+	before := cur.d
 	*cur = *next
+	s.issueChangedLocked(base, before, cur, evUpdated)
 	if returnIssue {
 		writeJSON(w, 200, s.renderIssue(base, cur, allFields(), nil))
 		return
@@ -1119,6 +1139,7 @@ func (s *Server) handleDeleteIssue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	base := baseURL(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	is := s.lookup(r.PathValue("issueIdOrKey"))
@@ -1143,12 +1164,14 @@ func (s *Server) handleDeleteIssue(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if findIssueType(c.d.TypeID).Level < 0 {
+			s.issueChangedLocked(base, c.d, c, evDeleted)
 			s.removeLocked(c)
 		} else {
 			c.d.ParentID = 0
 			c.updated = s.now()
 		}
 	}
+	s.issueChangedLocked(base, is.d, is, evDeleted)
 	s.removeLocked(is)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -1157,80 +1180,68 @@ func (s *Server) removeLocked(is *issue) {
 	s.indexProps(is.id, is.props, nil)
 	s.setParentLink(is.id, is.d.ParentID, 0)
 	delete(s.children, is.id)
+	delete(s.comments, is.id)
+	delete(s.worklogs, is.id)
+	delete(s.remoteLinks, is.id)
+	delete(s.histories, is.id)
 	delete(s.issues, is.id)
 	delete(s.byKey, is.key)
 }
 
 // ---- transitions -----------------------------------------------------------------------
 
-func findTransition(from, id string) *transitionDef {
-	for i := range transitions {
-		if transitions[i].From == from && transitions[i].ID == id {
-			return &transitions[i]
-		}
-	}
-	return nil
-}
-
-func applyTransition(is *issue, tr *transitionDef, resolutionID string, now time.Time) {
-	oldCat := findStatus(is.d.StatusID).Category.Key
+// applyTransition moves an issue to the transition's target status; entering a status of
+// the done category sets a resolution (the screen's value, default Done), leaving it
+// clears the resolution, like Jira's default post-functions.
+func (s *Server) applyTransition(is *issue, tr *wfTransition, resolutionID string, now time.Time) {
+	oldCat := s.status(is.d.StatusID).Category.Key
 	is.d.StatusID = tr.To
-	if tr.To == statusDone {
+	newCat := s.status(tr.To).Category.Key
+	if newCat == catDone.Key {
+		if resolutionID == "" {
+			resolutionID = is.d.ResolutionID
+		}
 		if resolutionID == "" {
 			resolutionID = resolutionDone
 		}
 		is.d.ResolutionID = resolutionID
-		is.d.ResolutionDate = now
+		if is.d.ResolutionDate.IsZero() || oldCat != catDone.Key {
+			is.d.ResolutionDate = now
+		}
 	} else {
 		is.d.ResolutionID = ""
 		is.d.ResolutionDate = time.Time{}
 	}
-	if findStatus(tr.To).Category.Key != oldCat {
+	if newCat != oldCat {
 		is.d.StatusChanged = now
 	}
+}
+
+func (s *Server) transitionsFor(base string, is *issue, only string, withFields bool) []any {
+	list := []any{}
+	for _, t := range s.wf().forType(is.d.TypeID).available(is.d.StatusID) {
+		if only != "" && t.ID != only {
+			continue
+		}
+		list = append(list, s.transitionJSON(base, t, withFields))
+	}
+	return list
 }
 
 func (s *Server) handleGetTransitions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	withFields := strings.Contains(q.Get("expand"), "transitions.fields")
-	only := q.Get("transitionId")
 	base := baseURL(r)
 	s.mu.RLock()
 	is := s.lookup(r.PathValue("issueIdOrKey"))
-	var from string
+	var list []any
 	if is != nil {
-		from = is.d.StatusID
+		list = s.transitionsFor(base, is, q.Get("transitionId"), withFields)
 	}
 	s.mu.RUnlock()
 	if is == nil {
 		writeMsg(w, 404, msgIssueNotFound)
 		return
-	}
-	list := []any{}
-	for i := range transitions {
-		t := &transitions[i]
-		if t.From != from || (only != "" && t.ID != only) {
-			continue
-		}
-		screen := t.To == statusDone
-		m := map[string]any{
-			"id": t.ID, "name": t.Name, "to": statusJSON(base, findStatus(t.To)),
-			"hasScreen": screen, "isGlobal": false, "isInitial": false, "isAvailable": true,
-			"isConditional": false, "isLooped": false,
-		}
-		if withFields {
-			fields := map[string]any{}
-			if screen {
-				fields["resolution"] = map[string]any{
-					"required": false, "schema": map[string]any{"type": "resolution", "system": "resolution"},
-					"name": "Resolution", "key": "resolution", "hasDefaultValue": true, "operations": []string{"set"},
-					"allowedValues": namedList(base, "resolution", resolutions),
-					"defaultValue":  namedJSON(base, "resolution", findNamed(resolutions, resolutionDone, false)),
-				}
-			}
-			m["fields"] = fields
-		}
-		list = append(list, m)
 	}
 	writeJSON(w, 200, map[string]any{"expand": "transitions", "transitions": list})
 }
@@ -1241,6 +1252,7 @@ func (s *Server) handleDoTransition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lag := s.searchLag()
+	base := baseURL(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	is := s.lookup(r.PathValue("issueIdOrKey"))
@@ -1252,7 +1264,7 @@ func (s *Server) handleDoTransition(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, 400, "Missing 'transition' identifier")
 		return
 	}
-	tr := findTransition(is.d.StatusID, string(in.Transition.ID))
+	tr := s.wf().forType(is.d.TypeID).find(is.d.StatusID, string(in.Transition.ID))
 	if tr == nil {
 		writeMsg(w, 400, "Transition id '"+string(in.Transition.ID)+"' is not valid for this issue.")
 		return
@@ -1260,7 +1272,7 @@ func (s *Server) handleDoTransition(w http.ResponseWriter, r *http.Request) {
 	errs := newErrs()
 	resID := ""
 	for fid, v := range in.Fields {
-		if fid != "resolution" || tr.To != statusDone {
+		if fid != "resolution" || !tr.Screen {
 			errs.Errors[fid] = msgNotOnScreen(fid)
 			continue
 		}
@@ -1277,7 +1289,18 @@ func (s *Server) handleDoTransition(w http.ResponseWriter, r *http.Request) {
 		}
 		resID = res.ID
 	}
-	for fid := range in.Update {
+	var commentBody any
+	for fid, ops := range in.Update {
+		if fid == "comment" && len(ops) == 1 {
+			if add, ok := ops[0]["add"].(map[string]any); ok && len(ops[0]) == 1 {
+				if msg := checkCommentBody(add["body"]); msg != "" {
+					errs.Errors["comment"] = msg
+				} else {
+					commentBody = add["body"]
+				}
+				continue
+			}
+		}
 		errs.Errors[fid] = msgNotOnScreen(fid)
 	}
 	props := validateProperties(in.Properties, errs)
@@ -1285,16 +1308,25 @@ func (s *Server) handleDoTransition(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, errs)
 		return
 	}
+	if commentBody != nil && len(s.comments[is.id]) >= maxCommentsPerIssue {
+		writeMsg(w, http.StatusRequestEntityTooLarge, msgCommentLimit)
+		return
+	}
 	next := is.clone()
 	now := s.now()
-	applyTransition(next, tr, resID, now)
+	s.applyTransition(next, tr, resID, now)
 	for k, p := range props {
 		next.props[k] = p
 	}
 	next.updated = now
 	next.visibleAt = now.Add(lag)
 	s.indexProps(is.id, is.props, next.props)
+	before := is.d
 	*is = *next
+	s.issueChangedLocked(base, before, is, evTransition)
+	if commentBody != nil {
+		s.addCommentLocked(base, is, commentBody, nil, now)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

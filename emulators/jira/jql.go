@@ -525,7 +525,7 @@ func (c *compiler) clause(cl *clauseNode) (compiled, error) {
 	case f == "status":
 		spec = eqSpec{name: "status",
 			canon: func(v jqlValue) (string, error) {
-				for _, st := range statuses {
+				for _, st := range s.wf().statuses {
 					if st.ID == v.text || strings.EqualFold(st.Name, v.text) {
 						return st.ID, nil
 					}
@@ -581,8 +581,16 @@ func (c *compiler) clause(cl *clauseNode) (compiled, error) {
 	case f == "assignee" || f == "reporter":
 		spec = eqSpec{name: f,
 			canon: func(v jqlValue) (string, error) {
-				if (v.fn && strings.EqualFold(v.text, "currentUser")) || v.text == accountID || strings.EqualFold(v.text, s.opts.Email) {
+				if v.fn && strings.EqualFold(v.text, "currentUser") {
 					return accountID, nil
+				}
+				if u := s.users[v.text]; u != nil {
+					return u.AccountID, nil
+				}
+				for _, id := range s.userOrder {
+					if u := s.users[id]; strings.EqualFold(u.Email, v.text) {
+						return u.AccountID, nil
+					}
 				}
 				return "", semErr("The value '%s' does not exist for the field '%s'.", v.text, f)
 			},
@@ -1051,7 +1059,8 @@ func (c *compiler) orderBy(terms []orderTerm) ([]lessFn, error) {
 				return strings.Compare(strings.ToLower(a.d.Summary), strings.ToLower(b.d.Summary))
 			}
 		case "status":
-			cmp = func(a, b *issue) int { return cmpInt(statusRank(a.d.StatusID), statusRank(b.d.StatusID)) }
+			set := c.s.wf()
+			cmp = func(a, b *issue) int { return cmpInt(set.rank(a.d.StatusID), set.rank(b.d.StatusID)) }
 		case "priority":
 			cmp = func(a, b *issue) int { return strings.Compare(b.d.PriorityID, a.d.PriorityID) }
 		case "issuetype", "type":
@@ -1090,15 +1099,6 @@ func (c *compiler) orderBy(terms []orderTerm) ([]lessFn, error) {
 		out = append(out, cmp)
 	}
 	return out, nil
-}
-
-func statusRank(id string) int64 {
-	for i, s := range statuses {
-		if s.ID == id {
-			return int64(i)
-		}
-	}
-	return 99
 }
 
 func cmpInt(a, b int64) int {

@@ -187,6 +187,8 @@ var fieldDefs = []fieldDef{
 	{ID: "updated", Name: "Updated", Type: "datetime", System: "updated", Clauses: []string{"updated", "updatedDate"}},
 	{ID: "statuscategorychangedate", Name: "Status Category Changed", Type: "datetime", System: "statuscategorychangedate"},
 	{ID: "subtasks", Name: "Sub-tasks", Type: "array", Items: "issuelinks", System: "subtasks"},
+	{ID: "comment", Name: "Comment", Type: "comments-page", System: "comment"},
+	{ID: "worklog", Name: "Log Work", Type: "array", Items: "worklog", System: "worklog"},
 	{ID: FieldStartDate, Name: "Start date", Custom: true, Type: "date", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:datepicker", CustomID: 10015, Kind: kindDate, OnScreen: true},
 	{ID: FieldSprint, Name: "Sprint", Custom: true, Type: "array", Items: "json", CustomType: "com.pyxis.greenhopper.jira:gh-sprint", CustomID: 10020, Kind: kindSprint, OnScreen: true},
 	{ID: FieldDealAmount, Name: "Deal Amount", Custom: true, Type: "number", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:float", CustomID: 10050, Kind: kindNumber, OnScreen: true},

@@ -115,6 +115,10 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 			req.ReconcileIssues = append(req.ReconcileIssues, id)
 		}
 	}
+	if r.Method != http.MethodPost {
+		req.Expand = r.URL.Query().Get("expand")
+	}
+	expandList := splitList([]string{req.Expand})
 	fieldsList := splitList(req.Fields)
 	props := splitList(req.Properties)
 	if len(props) > 5 {
@@ -218,7 +222,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	out := make([]any, 0, max(end-offset, 0))
 	for i := offset; i < end; i++ {
 		if is := s.issues[ids[i]]; is != nil { // deleted since the cursor was taken
-			out = append(out, s.renderIssue(base, is, sel, props))
+			m := s.renderIssue(base, is, sel, props)
+			s.applyExpand(base, m, is, sel, expandList)
+			out = append(out, m)
 		}
 	}
 	s.mu.RUnlock()

@@ -1,21 +1,23 @@
 // Package jira is an in-memory, wire-faithful Jira Cloud REST v3 sandbox used by the
 // connector's tests (through httptest), the demo and the benchmarks.
 //
-// It serves one classic software project (default key SFJ) with a fixed workflow,
-// custom fields, entity properties and the enhanced JQL search, plus an unauthenticated
-// admin API under /__admin/ for stats, resets and fault injection. See schema.go for
-// the ids of fields, statuses, transitions and resolutions.
+// It serves one classic software project (default key SFJ) with configurable workflows
+// per issue type, custom fields, entity properties, changelogs, comments, worklogs,
+// remote links, a user directory, the enhanced JQL search and admin webhooks with real
+// deliveries, plus an unauthenticated admin API under /__admin/ for stats, resets,
+// seeding, workflows, users, webhook deliveries and deterministic fault injection.
+// README.md lists every endpoint; schema.go documents the ids of fields, statuses,
+// transitions and resolutions.
 package jira
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,23 +48,22 @@ type Options struct {
 	Email, APIToken string           // accepted basic-auth credentials (default: the demo ones)
 	ProjectKey      string           // default "SFJ"
 	Now             func() time.Time // clock; default time.Now (UTC)
+	// Workflows replace the default workflow for the issue types they name (applied in
+	// order at start and after every reset); invalid workflows make New panic.
+	Workflows []Workflow
+	// Users are added to the directory next to the integration user and SeedUsers.
+	Users []User
+	// WebhookRetryBase is the delay before the first retry of a failed webhook delivery;
+	// it doubles per attempt (default 10s; tests use a few milliseconds).
+	WebhookRetryBase time.Duration
+	// WebhookTimeout bounds one delivery attempt (default 10s).
+	WebhookTimeout time.Duration
 }
 
 // DemoOptions returns the options the demo and `sfjira emulate` use, so every part of
 // the project agrees on the credentials and project key.
 func DemoOptions() Options {
 	return Options{Email: DemoEmail, APIToken: DemoAPIToken, ProjectKey: "SFJ", Now: time.Now}
-}
-
-// Faults is the fault-injection configuration accepted by POST /__admin/faults; it lets
-// tests and benchmarks reproduce latency, errors, throttling and search-index lag.
-type Faults struct {
-	LatencyMS         int     `json:"latency_ms,omitempty"`
-	ErrorRate         float64 `json:"error_rate,omitempty"`
-	ErrorStatus       int     `json:"error_status,omitempty"`
-	RetryAfterS       int     `json:"retry_after_s,omitempty"`
-	RateLimit429Every int     `json:"rate_limit_429_every,omitempty"`
-	SearchLagMS       int     `json:"search_lag_ms,omitempty"`
 }
 
 // Stats counts API calls by endpoint template and status code, so benchmarks can report
@@ -94,10 +95,38 @@ type Server struct {
 	cursorFIFO []int64
 	nextCursor int64
 
+	// guarded by mu as well
+	users       map[string]*User
+	userOrder   []string
+	nextUser    int64
+	comments    map[int64][]*comment
+	worklogs    map[int64][]*worklog
+	remoteLinks map[int64][]*remoteLink
+	histories   map[int64][]*history
+	nextComment int64
+	nextWorklog int64
+	nextLink    int64
+	nextHistory int64
+	muteEvents  bool // seeding without webhooks
+
+	wfMu      sync.Mutex // serialises workflow writers; readers use the atomic snapshot
+	workflows atomic.Pointer[wfSet]
+
+	whMu     sync.Mutex
+	hooks    []*webhook
+	nextHook int64
+
+	dmu          sync.Mutex
+	queue        []*Delivery
+	history      []*Delivery
+	dseq         int64
+	dispatching  bool
+	wake         chan struct{}
+	stop         chan struct{}
+	reorderUntil time.Time
+
 	fmu       sync.Mutex
-	faults    Faults
-	reqCount  int64
-	rng       *rand.Rand
+	fs        faultState
 	winStart  time.Time
 	winCount  int
 	statsMu   sync.Mutex
@@ -116,12 +145,19 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.WebhookRetryBase <= 0 {
+		opts.WebhookRetryBase = 10 * time.Second
+	}
+	if opts.WebhookTimeout <= 0 {
+		opts.WebhookTimeout = 10 * time.Second
+	}
 	s := &Server{
 		opts:       opts,
 		projectKey: strings.ToUpper(opts.ProjectKey),
 		authHeader: "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.Email+":"+opts.APIToken)),
-		rng:        rand.New(rand.NewPCG(1, 2)),
 	}
+	s.fs = newFaultState(Faults{}, time.Now())
+	s.resetWorkflows()
 	s.resetLocked()
 	s.stats = map[string]map[int]int{}
 	s.routes()
@@ -135,6 +171,13 @@ func (s *Server) resetLocked() {
 	s.children = map[int64]map[int64]struct{}{}
 	s.nextID = 10000
 	s.nextNum = 1
+	s.comments = map[int64][]*comment{}
+	s.worklogs = map[int64][]*worklog{}
+	s.remoteLinks = map[int64][]*remoteLink{}
+	s.histories = map[int64][]*history{}
+	s.nextComment, s.nextWorklog, s.nextLink, s.nextHistory = 10000, 10000, 10000, 10000
+	s.nextUser = 0
+	s.resetUsersLocked()
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
@@ -168,6 +211,26 @@ func (s *Server) routes() {
 	h("POST /rest/api/3/search/jql", s.handleSearch)
 	h("GET /rest/api/3/search", s.handleOldSearch)
 	h("POST /rest/api/3/search", s.handleOldSearch)
+	h("GET /rest/api/3/issue/{issueIdOrKey}/changelog", s.handleChangelog)
+	h("GET /rest/api/3/issue/{issueIdOrKey}/comment", s.handleListComments)
+	h("POST /rest/api/3/issue/{issueIdOrKey}/comment", s.handleAddComment)
+	h("PUT /rest/api/3/issue/{issueIdOrKey}/comment/{id}", s.handleEditComment)
+	h("DELETE /rest/api/3/issue/{issueIdOrKey}/comment/{id}", s.handleDeleteComment)
+	h("GET /rest/api/3/issue/{issueIdOrKey}/worklog", s.handleListWorklogs)
+	h("POST /rest/api/3/issue/{issueIdOrKey}/worklog", s.handleAddWorklog)
+	h("PUT /rest/api/3/issue/{issueIdOrKey}/worklog/{id}", s.handleEditWorklog)
+	h("DELETE /rest/api/3/issue/{issueIdOrKey}/worklog/{id}", s.handleDeleteWorklog)
+	h("GET /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handleListRemoteLinks)
+	h("POST /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handlePutRemoteLink)
+	h("DELETE /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handleDeleteRemoteLink)
+	h("DELETE /rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}", s.handleDeleteRemoteLink)
+	h("GET /rest/api/3/user/search", s.handleUserSearch)
+	h("GET /rest/api/3/user", s.handleGetUser)
+	h("POST /rest/webhooks/1.0/webhook", s.handleCreateWebhook)
+	h("GET /rest/webhooks/1.0/webhook", s.handleListWebhooks)
+	h("GET /rest/webhooks/1.0/webhook/{id}", s.handleGetWebhook)
+	h("PUT /rest/webhooks/1.0/webhook/{id}", s.handleUpdateWebhook)
+	h("DELETE /rest/webhooks/1.0/webhook/{id}", s.handleDeleteWebhook)
 	s.mux = m
 
 	a := http.NewServeMux()
@@ -176,6 +239,12 @@ func (s *Server) routes() {
 	a.HandleFunc("GET /__admin/faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.currentFaults()) })
 	a.HandleFunc("POST /__admin/faults", s.handleAdminFaults)
 	a.HandleFunc("GET /__admin/issues", s.handleAdminIssues)
+	a.HandleFunc("GET /__admin/workflows", s.handleAdminWorkflowList)
+	a.HandleFunc("POST /__admin/workflows", s.handleAdminWorkflows)
+	a.HandleFunc("GET /__admin/users", s.handleAdminUserList)
+	a.HandleFunc("POST /__admin/users", s.handleAdminUsers)
+	a.HandleFunc("GET /__admin/webhooks/deliveries", s.handleAdminDeliveries)
+	a.HandleFunc("POST /__admin/seed", s.handleAdminSeed)
 	s.admin = a
 }
 
@@ -220,15 +289,9 @@ func (s *Server) Stats() Stats {
 	return out
 }
 
-// SetFaults replaces the fault configuration; the Go equivalent of POST /__admin/faults.
-func (s *Server) SetFaults(f Faults) {
-	s.fmu.Lock()
-	s.faults = f
-	s.reqCount = 0
-	s.fmu.Unlock()
-}
-
-// Reset clears all issues, stats and faults; the Go equivalent of POST /__admin/reset.
+// Reset clears all issues, comments, worklogs, links, added users, webhooks, deliveries,
+// stats and faults and restores the configured workflows; the Go equivalent of
+// POST /__admin/reset.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.resetLocked()
@@ -238,15 +301,11 @@ func (s *Server) Reset() {
 	s.statTotal = 0
 	s.statsMu.Unlock()
 	s.SetFaults(Faults{})
+	s.resetWorkflows()
+	s.resetWebhooks()
 	s.cmu.Lock()
 	s.cursors, s.cursorFIFO = nil, nil
 	s.cmu.Unlock()
-}
-
-func (s *Server) currentFaults() Faults {
-	s.fmu.Lock()
-	defer s.fmu.Unlock()
-	return s.faults
 }
 
 type statusRecorder struct {
@@ -262,21 +321,52 @@ func setPattern(w http.ResponseWriter, p string) {
 	}
 }
 
-func (s *Server) handleIssueSubGet(w http.ResponseWriter, r *http.Request) {
+// subGetTemplate names the endpoint served by the shared GET …/{sub}/{subKey} pattern.
+func subGetTemplate(r *http.Request) string {
 	switch {
 	case r.PathValue("issueIdOrKey") == "createmeta" && r.PathValue("subKey") == "issuetypes":
-		setPattern(w, "GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes")
+		return "GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes"
+	case r.PathValue("sub") == "properties":
+		return "GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}"
+	case r.PathValue("sub") == "comment":
+		return "GET /rest/api/3/issue/{issueIdOrKey}/comment/{id}"
+	case r.PathValue("sub") == "worklog":
+		return "GET /rest/api/3/issue/{issueIdOrKey}/worklog/{id}"
+	case r.PathValue("sub") == "remotelink":
+		return "GET /rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}"
+	}
+	return r.Method + " (unmatched)"
+}
+
+func (s *Server) handleIssueSubGet(w http.ResponseWriter, r *http.Request) {
+	tpl := subGetTemplate(r)
+	setPattern(w, tpl)
+	switch r.PathValue("sub") {
+	case "comment", "worklog":
+		r.SetPathValue("id", r.PathValue("subKey"))
+	case "remotelink":
+		r.SetPathValue("linkId", r.PathValue("subKey"))
+	}
+	switch tpl {
+	case "GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes":
 		r.SetPathValue("projectIdOrKey", r.PathValue("sub"))
 		s.handleCreatemetaTypes(w, r)
-	case r.PathValue("sub") == "properties":
-		setPattern(w, "GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}")
+	case "GET /rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}":
 		r.SetPathValue("propertyKey", r.PathValue("subKey"))
 		s.handleGetProperty(w, r)
+	case "GET /rest/api/3/issue/{issueIdOrKey}/comment/{id}":
+		s.handleGetComment(w, r)
+	case "GET /rest/api/3/issue/{issueIdOrKey}/worklog/{id}":
+		s.handleGetWorklog(w, r)
+	case "GET /rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}":
+		s.handleGetRemoteLink(w, r)
 	default:
-		setPattern(w, r.Method+" (unmatched)")
 		writeMsg(w, http.StatusNotFound, "null for uri: "+r.URL.String())
 	}
 }
+
+// Unwrap lets http.ResponseController reach the connection (hijack for network faults).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // WriteHeader records the first status for the stats.
 func (r *statusRecorder) WriteHeader(code int) {
@@ -290,71 +380,6 @@ func (r *statusRecorder) WriteHeader(code int) {
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.wrote = true
 	return r.ResponseWriter.Write(b)
-}
-
-// api wraps a REST handler with fault injection, rate-limit headers and basic auth.
-func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		now := s.now()
-		s.fmu.Lock()
-		f := s.faults
-		s.reqCount++
-		n := s.reqCount
-		fail := f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate
-		if now.Sub(s.winStart) >= time.Second {
-			s.winStart, s.winCount = now, 0
-		}
-		s.winCount++
-		remaining := max(rateLimitPerSecond-s.winCount, 0)
-		s.fmu.Unlock()
-
-		if f.LatencyMS > 0 {
-			t := time.NewTimer(time.Duration(f.LatencyMS) * time.Millisecond)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-			}
-		}
-		hdr := w.Header()
-		hdr.Set("X-RateLimit-Limit", strconv.Itoa(rateLimitPerSecond))
-		hdr.Set("X-Arequestid", strconv.FormatInt(n, 10))
-		if f.RateLimit429Every > 0 && n%int64(f.RateLimit429Every) == 0 {
-			ra := max(f.RetryAfterS, 1)
-			hdr.Set("X-RateLimit-Remaining", "0")
-			hdr.Set("Retry-After", strconv.Itoa(ra))
-			hdr.Set("X-RateLimit-Reset", now.Add(time.Duration(ra)*time.Second).Format("2006-01-02T15:04Z"))
-			hdr.Set("RateLimit-Reason", "jira-burst-based")
-			writeErr(w, http.StatusTooManyRequests, []string{"Rate limit exceeded."}, nil)
-			return
-		}
-		hdr.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-		if fail {
-			st := f.ErrorStatus
-			if st == 0 {
-				st = http.StatusServiceUnavailable
-			}
-			if f.RetryAfterS > 0 {
-				hdr.Set("Retry-After", strconv.Itoa(f.RetryAfterS))
-			}
-			writeErr(w, st, []string{http.StatusText(st) + " (injected fault)"}, nil)
-			return
-		}
-		got := r.Header.Get("Authorization")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(s.authHeader)) != 1 {
-			// Jira Cloud answers bad or missing API-token credentials on protected
-			// resources with a plain-text 401 and a Seraph login reason.
-			if got != "" {
-				hdr.Set("X-Seraph-Loginreason", "AUTHENTICATED_FAILED")
-			}
-			hdr.Set("Www-Authenticate", `Basic realm="protected-by-atlassian"`)
-			hdr.Set("Content-Type", "text/plain;charset=UTF-8")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte("Client must be authenticated to access this resource."))
-			return
-		}
-		fn(w, r)
-	}
 }
 
 // ---- response helpers -------------------------------------------------------------
@@ -692,9 +717,10 @@ func statusJSON(base string, st *statusDef) map[string]any {
 
 func (s *Server) handleStatuses(w http.ResponseWriter, r *http.Request) {
 	base := baseURL(r)
-	out := make([]any, 0, len(statuses))
-	for i := range statuses {
-		m := statusJSON(base, &statuses[i])
+	sts := s.wf().statuses
+	out := make([]any, 0, len(sts))
+	for i := range sts {
+		m := statusJSON(base, &sts[i])
 		m["scope"] = map[string]any{"type": "PROJECT", "project": map[string]string{"id": projectID}}
 		out = append(out, m)
 	}
@@ -710,23 +736,6 @@ func (s *Server) handleOldSearch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleAdminReset(w http.ResponseWriter, r *http.Request) {
 	s.Reset()
 	writeJSON(w, 200, map[string]bool{"ok": true})
-}
-
-func (s *Server) handleAdminFaults(w http.ResponseWriter, r *http.Request) {
-	var f Faults
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		writeMsg(w, 400, "invalid faults document: "+err.Error())
-		return
-	}
-	if f.ErrorRate < 0 || f.ErrorRate > 1 || f.LatencyMS < 0 || f.SearchLagMS < 0 || f.RateLimit429Every < 0 || f.RetryAfterS < 0 ||
-		(f.ErrorStatus != 0 && (f.ErrorStatus < 400 || f.ErrorStatus > 599)) {
-		writeMsg(w, 400, "invalid faults document: values out of range")
-		return
-	}
-	s.SetFaults(f)
-	writeJSON(w, 200, f)
 }
 
 func (s *Server) handleAdminIssues(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,25 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		f = s.faults
 		s.faultMu.Unlock()
 		writeJSON(w, 200, f)
+	case path == "/__admin/outbound" && r.Method == http.MethodGet:
+		writeJSON(w, 200, s.OutboundConfigs())
+	case path == "/__admin/outbound" && r.Method == http.MethodPost:
+		var c OutboundConfig
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&c); err != nil {
+			writeJSON(w, 400, map[string]string{"error": "invalid JSON: " + err.Error()})
+			return
+		}
+		added, err := s.AddOutbound(c)
+		if err != nil {
+			writeJSON(w, 400, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, added)
+	case path == "/__admin/outbound" && r.Method == http.MethodDelete:
+		s.ClearOutbound()
+		writeJSON(w, 200, map[string]bool{"cleared": true})
+	case path == "/__admin/outbound/queue" && r.Method == http.MethodGet:
+		writeJSON(w, 200, s.OutboundQueue())
 	case strings.HasPrefix(path, "/__admin/records/") && r.Method == http.MethodGet:
 		o := s.schema.object(strings.TrimPrefix(path, "/__admin/records/"))
 		if o == nil {

@@ -68,8 +68,8 @@ func describeGlobalEntry(o *objectDef, version string) map[string]any {
 		"name": o.Name, "label": o.Label, "labelPlural": o.LabelPlural, "keyPrefix": o.KeyPrefix,
 		"custom": false, "customSetting": false, "createable": true, "updateable": true, "deletable": o.Name != "User",
 		"queryable": true, "retrieveable": true, "searchable": true, "layoutable": true, "replicateable": true,
-		"triggerable": true, "undeletable": o.Name != "User", "mergeable": o.Name != "Opportunity",
-		"activateable": false, "feedEnabled": true, "deprecatedAndHidden": false, "urls": objectURLs(o, version),
+		"triggerable": true, "undeletable": o.Name != "User", "mergeable": o.Name != "Opportunity" && o.Name != "FeedItem",
+		"activateable": false, "feedEnabled": o.Name != "FeedItem", "deprecatedAndHidden": false, "urls": objectURLs(o, version),
 	}
 }
 
@@ -94,11 +94,17 @@ func describeField(f *fieldDef) fieldJSON {
 	if f.Type == "boolean" {
 		j.DefaultValue = false
 	}
+	if f.PicklistDefault != "" {
+		j.DefaultValue = f.PicklistDefault
+	}
+	if len(f.ReferenceTo) > 1 {
+		j.PolymorphicForeignKey = true
+	}
 	if f.isText() || f.Type == "id" || f.Type == "reference" {
 		j.ByteLength = 3 * f.Length
 	}
 	for _, v := range f.Picklist {
-		j.PicklistValues = append(j.PicklistValues, picklistJSON{Active: true, Label: v, Value: v})
+		j.PicklistValues = append(j.PicklistValues, picklistJSON{Active: true, DefaultValue: v == f.PicklistDefault, Label: v, Value: v})
 	}
 	if len(f.ReferenceTo) > 0 {
 		j.ReferenceTo = f.ReferenceTo
@@ -119,6 +125,11 @@ func describe(o *objectDef, version string) map[string]any {
 		children = append(children,
 			childRelJSON{ChildSObject: "Contact", Field: "AccountId", RelationshipName: "Contacts"},
 			childRelJSON{ChildSObject: "Opportunity", Field: "AccountId", RelationshipName: "Opportunities"})
+	}
+	for _, p := range feedParentTypes {
+		if p == o.Name {
+			children = append(children, childRelJSON{CascadeDelete: true, ChildSObject: "FeedItem", Field: "ParentId", RelationshipName: "Feeds"})
+		}
 	}
 	d["fields"] = fields
 	d["childRelationships"] = children

@@ -255,7 +255,7 @@ func TestQueryPagination(t *testing.T) {
 	assert.Equal(t, false, page["done"])
 	assert.Len(t, page["records"], 2000)
 	next := page["nextRecordsUrl"].(string)
-	assert.Regexp(t, `^/services/data/v62.0/query/01g\w{12}-2000$`, next)
+	assert.Regexp(t, `^/services/data/v62.0/query/01g\w{15}-2000$`, next)
 
 	seen := map[string]bool{}
 	for _, r := range page["records"].([]any) {
@@ -566,7 +566,7 @@ func TestDescribe(t *testing.T) {
 		Sobjects []map[string]any
 	}
 	require.NoError(t, json.Unmarshal(b, &g))
-	assert.Len(t, g.Sobjects, 4)
+	assert.Len(t, g.Sobjects, 5) // Account, Contact, Opportunity, User, FeedItem
 }
 
 func TestSeedIsDeterministicAndCoversStages(t *testing.T) {

@@ -175,6 +175,9 @@ func stageByName(name string) (stageInfo, bool) {
 	return stageInfo{}, false
 }
 
+// feedParentTypes are the objects a FeedItem's polymorphic ParentId may point to.
+var feedParentTypes = []string{"Account", "Contact", "Opportunity", "User"}
+
 // schema is the fixed set of sObjects the emulator knows.
 type schema struct {
 	objects []*objectDef
@@ -272,8 +275,25 @@ func buildSchema() *schema {
 		custom(str("Jira_Sprint__c", "Jira Sprint", 128)),
 	)
 
+	feedParent := ref("ParentId", "Parent ID", "Account", "Parent", true)
+	feedParent.ReferenceTo = feedParentTypes
+	feedParent.Nillable, feedParent.Updateable = false, false
+	feedBody := required(typed("textarea", "Body", "Body", 10000))
+	feedType := pick("Type", "Feed Item Type", true, "TextPost", "LinkPost", "ContentPost", "QuestionPost", "PollPost")
+	feedType.DefaultedOnCreate, feedType.Updateable, feedType.PicklistDefault = true, false, "TextPost"
+	feedItem := newObject("FeedItem", "Feed Item", "Feed Items", "0D5",
+		feedParent,
+		feedType,
+		feedBody,
+		str("Title", "Title", 255),
+		typed("url", "LinkUrl", "Link URL", 1000),
+		&fieldDef{Name: "IsRichText", Label: "Is Rich Text", Type: "boolean", Createable: true, Updateable: true, DefaultedOnCreate: true},
+		readOnly(num("int", "CommentCount", "Comment Count", 9, 0)),
+		readOnly(num("int", "LikeCount", "Like Count", 9, 0)),
+	)
+
 	s := &schema{byLower: map[string]*objectDef{}, byPref: map[string]*objectDef{}}
-	for _, o := range []*objectDef{account, contact, opportunity, user} {
+	for _, o := range []*objectDef{account, contact, opportunity, user, feedItem} {
 		s.objects = append(s.objects, o)
 		s.byLower[strings.ToLower(o.Name)] = o
 		s.byPref[o.KeyPrefix] = o

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SeedOptions says how many sample records Seed adds; Opportunities and Contacts are spread over
@@ -60,7 +61,10 @@ var (
 )
 
 // Seed adds deterministic, realistic sample data (unicode account names, contacts with e-mails
-// under the account's domain, opportunities spread round-robin over every default stage).
+// under the account's domain, opportunities spread round-robin over every default stage) with
+// edge cases at fixed positions: every 10th Opportunity from #4 has quotes, ampersands and angle
+// brackets in Name/NextStep, from #6 emoji and mixed scripts, from #10 no Amount, Description or
+// NextStep; every 100th from #8 a Description of ~31,990 characters.
 func (s *Server) Seed(o SeedOptions) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -144,11 +148,42 @@ func (s *Server) seed(o SeedOptions) SeedOptions {
 		if !stage.Closed {
 			vals["NextStep"] = seedNextSteps[rng.Intn(len(seedNextSteps))]
 		}
+		// Edge cases a connector must survive, at fixed positions so every seed of ≥10 has them.
+		switch {
+		case n%100 == 7:
+			vals["Description"] = seedLongDescription
+		case n%10 == 3:
+			vals["Name"] = truncateRunes(fmt.Sprintf(`%s – "Platinum" Renewal & Expansion <Phase 2> 100%% O'Brien`, accName), 120)
+			vals["NextStep"] = `Send "final" quote & SOW; check <T&Cs>`
+		case n%10 == 5:
+			vals["Name"] = truncateRunes(fmt.Sprintf("🚀 %s – Launch ✨ 日本語 Ünïcødé 👩‍💻", accName), 120)
+			vals["Description"] = "Emoji 🎉🔥💯, RTL שלום مرحبا, CJK 中文 한국어, combining e\u0301 → é, math ∑∞≠, tab\tand\nnewline."
+		case n%10 == 9:
+			delete(vals, "Amount")
+			delete(vals, "Description")
+			delete(vals, "NextStep")
+		}
 		s.st.insertRaw(opp, vals, now)
 		created.Opportunities++
 	}
 	return created
 }
+
+// seedLongDescription is just under Opportunity.Description's 32,000-character limit.
+var seedLongDescription = func() string {
+	const line = "Long requirements text – Anforderungen, exigences, 要件, требования; line "
+	var b strings.Builder
+	n := 0
+	for i := 0; ; i++ {
+		next := fmt.Sprintf("%s%04d.\n", line, i)
+		if n+utf8.RuneCountInString(next) > 31990 {
+			break
+		}
+		n += utf8.RuneCountInString(next)
+		b.WriteString(next)
+	}
+	return b.String()
+}()
 
 func truncateRunes(s string, n int) string {
 	r := []rune(s)

@@ -4,10 +4,7 @@ package salesforce
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,11 +26,34 @@ type Options struct {
 	DailyAPILimit          int              // DailyApiRequests Max; default 100000
 	TokenTTL               time.Duration    // session lifetime; 0 = 2h
 	Now                    func() time.Time // clock; default time.Now
+
+	// JWTCertPEM is the connected app's X.509 certificate (PEM); JWT bearer assertions must be
+	// RS256-signed by its key. Empty disables the JWT bearer flow (invalid_grant for every assertion).
+	JWTCertPEM string
+	// JWTClockSkew is the tolerance on the assertion's exp claim (default 2m): exp may be up to
+	// 3 minutes + skew in the future and up to skew in the past.
+	JWTClockSkew time.Duration
+	// RedirectURIs are the connected app's callback URLs for the authorization-code flow; empty
+	// accepts any absolute http(s) URL.
+	RedirectURIs []string
+	// RotateRefreshTokens makes grant_type=refresh_token return a new refresh token and revoke
+	// the old one (the connected app's refresh-token rotation setting).
+	RotateRefreshTokens bool
+
+	// Outbound are the Outbound Message actions active at start (more via POST /__admin/outbound).
+	Outbound []OutboundConfig
+	// OutboundRetryBase is the first retry delay of a failed delivery (default 1s); it doubles per
+	// attempt up to OutboundRetryMax (default 2h, like the real service).
+	OutboundRetryBase, OutboundRetryMax time.Duration
+	// OutboundHTTPClient delivers outbound messages; nil = a client with a 60s timeout.
+	OutboundHTTPClient *http.Client
 }
 
-// DemoOptions returns the credentials the demo config uses, so `sfjira emulate` and `make demo` agree.
+// DemoOptions returns the credentials the demo config uses, so `sfjira emulate` and `make demo` agree;
+// JWT bearer assertions signed with deploy/dev/jwt/demo-key.pem are accepted.
 func DemoOptions() Options {
-	return Options{ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", Username: "integration@sfjira.demo"}
+	return Options{ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", Username: "integration@sfjira.demo",
+		JWTCertPEM: DemoJWTCertPEM}
 }
 
 // Faults is the fault-injection state set through POST /__admin/faults; it lets tests and
@@ -46,6 +66,16 @@ type Faults struct {
 	FailNext      int     `json:"fail_next,omitempty"`       // the next N /services/data calls fail
 	ExpireTokens  bool    `json:"expire_tokens,omitempty"`   // one-shot: invalidate all issued sessions now
 	DailyAPILimit int     `json:"daily_api_limit,omitempty"` // one-shot: change DailyApiRequests Max
+
+	JitterMS   int         `json:"jitter_ms,omitempty"`    // uniform 0..jitter_ms added on top of latency_ms
+	TokenTTLMS int         `json:"token_ttl_ms,omitempty"` // session lifetime of new tokens; also caps live ones
+	Seed       int64       `json:"seed,omitempty"`         // random source of every fault draw (0 = 7)
+	Rules      []FaultRule `json:"rules,omitempty"`        // per-endpoint faults, checked before authentication
+
+	OutboundDropRate      float64 `json:"outbound_drop_rate,omitempty"`       // 0..1 share of outbound messages silently lost
+	OutboundDupRate       float64 `json:"outbound_dup_rate,omitempty"`        // 0..1 share of delivered messages sent twice
+	OutboundReorder       bool    `json:"outbound_reorder,omitempty"`         // hold notifications and send them newest first
+	OutboundReorderHoldMS int     `json:"outbound_reorder_hold_ms,omitempty"` // how long to hold for reordering; default 200
 }
 
 // Stats counts the calls the emulator served, so tests and benchmarks can measure API usage.
@@ -71,8 +101,10 @@ type Server struct {
 	cursors map[string]*queryResult
 	curSeq  uint64
 
-	tokMu  sync.Mutex
-	tokens map[string]time.Time
+	tokMu   sync.Mutex
+	tokens  map[string]time.Time
+	codes   map[string]authCode // authorization codes awaiting exchange
+	refresh map[string]string   // refresh token → client id
 
 	apiUsed atomic.Int64
 	apiMax  atomic.Int64
@@ -81,9 +113,16 @@ type Server struct {
 	total   int
 	counts  map[string]map[string]int
 
-	faultMu   sync.Mutex
-	faults    Faults
-	faultRand *mrand.Rand
+	faultMu    sync.Mutex
+	faults     Faults
+	faultRand  *mrand.Rand
+	ruleAlways []bool // per rule: fires on every matching request (no error_rate, no fail_next)
+
+	jwtCert   *x509.Certificate
+	jwtErr    error
+	createdAt time.Time
+
+	out outbound
 }
 
 // New creates an empty emulated org; call Seed to add sample data.
@@ -110,7 +149,16 @@ func New(opts Options) *Server {
 		tokens:    map[string]time.Time{},
 		counts:    map[string]map[string]int{},
 		faultRand: mrand.New(mrand.NewSource(7)),
+		createdAt: opts.Now(),
 	}
+	if opts.JWTClockSkew <= 0 {
+		s.opts.JWTClockSkew = 2 * time.Minute
+	}
+	if opts.JWTCertPEM != "" {
+		s.jwtCert, s.jwtErr = parseCertPEM(opts.JWTCertPEM)
+	}
+	s.initOAuth()
+	s.initOutbound()
 	s.apiMax.Store(int64(opts.DailyAPILimit))
 	s.resetData()
 	return s
@@ -166,13 +214,35 @@ func (s *Server) SetFaults(f Faults) {
 		s.apiMax.Store(int64(f.DailyAPILimit))
 		f.DailyAPILimit = 0
 	}
+	if f.TokenTTLMS > 0 {
+		limit := s.now().Add(time.Duration(f.TokenTTLMS) * time.Millisecond)
+		s.tokMu.Lock()
+		for t, exp := range s.tokens {
+			if exp.After(limit) {
+				s.tokens[t] = limit
+			}
+		}
+		s.tokMu.Unlock()
+	}
+	f.Rules = append([]FaultRule(nil), f.Rules...)
+	always := make([]bool, len(f.Rules))
+	for i, r := range f.Rules {
+		always[i] = r.ErrorRate <= 0 && r.FailNext <= 0
+	}
+	seed := f.Seed
+	if seed == 0 {
+		seed = 7
+	}
 	s.faultMu.Lock()
 	s.faults = f
+	s.ruleAlways = always
+	s.faultRand = mrand.New(mrand.NewSource(seed))
 	s.faultMu.Unlock()
+	s.out.setFaults(f, seed)
 }
 
-// Reset clears all records, query cursors, statistics, API usage and faults, then seeds with o
-// when it is non-nil; issued tokens stay valid.
+// Reset clears all records, query cursors, statistics, API usage, faults and the outbound queue
+// (Outbound Message actions stay), then seeds with o when it is non-nil; issued tokens stay valid.
 func (s *Server) Reset(o *SeedOptions) {
 	s.mu.Lock()
 	s.resetData()
@@ -186,6 +256,10 @@ func (s *Server) Reset(o *SeedOptions) {
 	s.statsMu.Unlock()
 	s.apiUsed.Store(0)
 	s.apiMax.Store(int64(s.opts.DailyAPILimit))
+	s.out.mu.Lock()
+	s.out.queue = nil
+	s.out.stats = OutboundStatus{}
+	s.out.mu.Unlock()
 	s.SetFaults(Faults{})
 	if o != nil {
 		s.Seed(*o)
@@ -196,6 +270,7 @@ func (s *Server) Reset(o *SeedOptions) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	fault  string // "reset" or "timeout" when the connection was cut instead of answered
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -209,8 +284,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
+	if r.Host != "" {
+		if b := baseURL(r); b != s.out.lastBase.Load() {
+			s.out.lastBase.Store(b)
+		}
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	tmpl := s.serve(rec, r)
+	code := strconv.Itoa(rec.status)
+	if rec.fault != "" {
+		code = rec.fault
+	}
 	s.statsMu.Lock()
 	s.total++
 	key := r.Method + " " + tmpl
@@ -219,7 +303,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m = map[string]int{}
 		s.counts[key] = m
 	}
-	m[strconv.Itoa(rec.status)]++
+	m[code]++
 	s.statsMu.Unlock()
 }
 
@@ -262,38 +346,20 @@ func writeErr(w http.ResponseWriter, e *apiError) {
 
 var reVersion = regexp.MustCompile(`^v\d{2,3}\.\d$`)
 
-// serve handles one non-admin request and returns its path template for statistics.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) string {
+// requestTemplate returns the statistics/fault key template of a request and, for REST data
+// paths, the unescaped path segments after /services/data.
+func requestTemplate(r *http.Request) (string, []string) {
 	path := r.URL.Path
-	if !strings.HasPrefix(path, "/services/") {
-		writeErr(w, notFound())
-		return "{other}"
+	switch {
+	case !strings.HasPrefix(path, "/services/"):
+		return "{other}", nil
+	case path == "/services/oauth2/token", path == "/services/oauth2/authorize":
+		return path, nil
+	case !strings.HasPrefix(path, "/services/data"):
+		return "/services/{other}", nil
 	}
-	s.faultMu.Lock()
-	f := s.faults
-	s.faultMu.Unlock()
-	if f.LatencyMS > 0 {
-		select {
-		case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
-		case <-r.Context().Done():
-		}
-	}
-	if path == "/services/oauth2/token" {
-		s.handleToken(w, r)
-		return "/services/oauth2/token"
-	}
-	if !strings.HasPrefix(path, "/services/data") {
-		writeErr(w, notFound())
-		return "/services/{other}"
-	}
-	rest := strings.Trim(strings.TrimPrefix(path, "/services/data"), "/")
-	if rest == "" {
-		if r.Method != http.MethodGet {
-			writeErr(w, methodNotAllowed(r.Method, "GET"))
-		} else {
-			s.handleVersions(w)
-		}
-		return "/services/data"
+	if strings.Trim(strings.TrimPrefix(path, "/services/data"), "/") == "" {
+		return "/services/data", nil
 	}
 	// Split the escaped path so an external id containing "/" (sent as %2F) stays one segment.
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.EscapedPath(), "/services/data"), "/"), "/")
@@ -302,13 +368,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) string {
 			segs[i] = u
 		}
 	}
+	if !reVersion.MatchString(segs[0]) {
+		return "/services/data/{other}", segs
+	}
+	return "/services/data/{version}" + templateFor(segs[1:]), segs
+}
+
+// serve handles one non-admin request and returns its path template for statistics.
+func (s *Server) serve(w *statusRecorder, r *http.Request) string {
+	path := r.URL.Path
+	tmpl, segs := requestTemplate(r)
+	if !strings.HasPrefix(path, "/services/") {
+		writeErr(w, notFound())
+		return tmpl
+	}
+	if s.applyFaults(w, r, r.Method+" "+tmpl) {
+		return tmpl
+	}
+	switch path {
+	case "/services/oauth2/token":
+		s.handleToken(w, r)
+		return tmpl
+	case "/services/oauth2/authorize":
+		s.handleAuthorize(w, r)
+		return tmpl
+	}
+	if !strings.HasPrefix(path, "/services/data") {
+		writeErr(w, notFound())
+		return tmpl
+	}
+	if segs == nil {
+		if r.Method != http.MethodGet {
+			writeErr(w, methodNotAllowed(r.Method, "GET"))
+		} else {
+			s.handleVersions(w)
+		}
+		return tmpl
+	}
 	version := segs[0]
-	tmpl := "/services/data/{version}"
 	if !reVersion.MatchString(version) {
 		writeErr(w, notFound())
-		return "/services/data/{other}"
+		return tmpl
 	}
-	tmpl += templateFor(segs[1:])
 	if !s.authorized(r) {
 		writeErr(w, errf(401, "INVALID_SESSION_ID", nil, "Session expired or invalid"))
 		return tmpl
@@ -342,6 +443,15 @@ func templateFor(segs []string) string {
 			return "/" + segs[0] + "/{locator}"
 		}
 		return "/" + segs[0]
+	case "composite":
+		switch {
+		case len(segs) == 2 && segs[1] == "sobjects":
+			return "/composite/sobjects"
+		case len(segs) == 3 && segs[1] == "sobjects":
+			return "/composite/sobjects/{object}"
+		case len(segs) == 4 && segs[1] == "sobjects":
+			return "/composite/sobjects/{object}/{field}"
+		}
 	case "sobjects":
 		switch len(segs) {
 		case 1:
@@ -349,8 +459,9 @@ func templateFor(segs []string) string {
 		case 2:
 			return "/sobjects/{object}"
 		case 3:
-			if segs[2] == "describe" {
-				return "/sobjects/{object}/describe"
+			switch segs[2] {
+			case "describe", "updated", "deleted":
+				return "/sobjects/{object}/" + segs[2]
 			}
 			return "/sobjects/{object}/{id}"
 		case 4:
@@ -378,11 +489,15 @@ func (s *Server) injectedError() *apiError {
 	if !fail {
 		return nil
 	}
-	status := f.ErrorStatus
+	return faultError(f.ErrorStatus, f.ErrorCode)
+}
+
+// faultError builds the Salesforce-shaped error an injected fault answers with.
+func faultError(status int, code string) *apiError {
 	if status == 0 {
 		status = 503
 	}
-	code, msg := f.ErrorCode, ""
+	msg := ""
 	switch {
 	case code == "UNABLE_TO_LOCK_ROW":
 		msg = "unable to obtain exclusive access to this record or 1 records"
@@ -398,89 +513,6 @@ func (s *Server) injectedError() *apiError {
 		code, msg = "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1455118712-72838 (-1234567890)"
 	}
 	return &apiError{Status: status, Code: code, Message: msg}
-}
-
-// --- OAuth ---------------------------------------------------------------------------------
-
-type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	Signature   string `json:"signature"`
-	Scope       string `json:"scope"`
-	TokenFormat string `json:"token_format"`
-	InstanceURL string `json:"instance_url"`
-	ID          string `json:"id"`
-	TokenType   string `json:"token_type"`
-	IssuedAt    string `json:"issued_at"`
-}
-
-func oauthErr(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		oauthErr(w, 400, "invalid_request", "must use HTTP POST")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		oauthErr(w, 400, "invalid_request", "invalid request body")
-		return
-	}
-	grant := r.PostForm.Get("grant_type")
-	switch grant {
-	case "":
-		oauthErr(w, 400, "invalid_request", "grant type is missing")
-		return
-	case "client_credentials":
-	default:
-		oauthErr(w, 400, "unsupported_grant_type", "grant type not supported")
-		return
-	}
-	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	if bid, bsecret, ok := r.BasicAuth(); ok && id == "" {
-		id, secret = bid, bsecret
-	}
-	if id == "" {
-		oauthErr(w, 400, "invalid_client_id", "client identifier invalid")
-		return
-	}
-	if id != s.opts.ClientID || secret != s.opts.ClientSecret || s.opts.ClientID == "" {
-		oauthErr(w, 400, "invalid_client", "invalid client credentials")
-		return
-	}
-	now := s.now()
-	var rnd [72]byte
-	_, _ = rand.Read(rnd[:])
-	tok := s.orgID[:15] + "!" + base64.RawURLEncoding.EncodeToString(rnd[:])
-	s.tokMu.Lock()
-	for t, exp := range s.tokens { // drop expired sessions so the map stays small
-		if len(s.tokens) < 1024 {
-			break
-		}
-		if !now.Before(exp) {
-			delete(s.tokens, t)
-		}
-	}
-	s.tokens[tok] = now.Add(s.opts.TokenTTL)
-	s.tokMu.Unlock()
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	identity := "https://login.salesforce.com/id/" + s.orgID + "/" + s.userID
-	issued := strconv.FormatInt(now.UnixMilli(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(identity + issued))
-	writeJSON(w, 200, tokenResponse{
-		AccessToken: tok,
-		Signature:   base64.StdEncoding.EncodeToString(mac.Sum(nil)),
-		Scope:       "api",
-		TokenFormat: "opaque",
-		InstanceURL: scheme + "://" + r.Host,
-		ID:          identity,
-		TokenType:   "Bearer",
-		IssuedAt:    issued,
-	})
 }
 
 func (s *Server) authorized(r *http.Request) bool {
@@ -561,6 +593,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, version string, s
 		}
 	case "sobjects":
 		s.routeSObjects(w, r, version, segs[1:])
+	case "composite":
+		s.routeComposite(w, r, version, segs[1:])
 	default:
 		writeErr(w, notFound())
 	}
@@ -645,7 +679,7 @@ func (s *Server) writePage(w http.ResponseWriter, version string, res *queryResu
 	if !done && locator == "" {
 		s.curMu.Lock()
 		s.curSeq++
-		locator = makeID("01g", idCounterStart+s.curSeq*7919)[:15]
+		locator = makeID("01g", idCounterStart+s.curSeq*7919) // 18 chars like 01gRO0000016PIAYA2
 		now := s.now()
 		res.created = now
 		if len(s.cursors) >= 256 {
@@ -729,6 +763,14 @@ func (s *Server) routeSObjects(w http.ResponseWriter, r *http.Request, version s
 			writeErr(w, methodNotAllowed(r.Method, "GET,HEAD,POST"))
 		}
 	case 2:
+		if segs[1] == "updated" || segs[1] == "deleted" {
+			if r.Method != http.MethodGet {
+				writeErr(w, methodNotAllowed(r.Method, "GET,HEAD"))
+				return
+			}
+			s.handleReplication(w, r, o, segs[1] == "deleted")
+			return
+		}
 		if segs[1] == "describe" {
 			if r.Method != http.MethodGet {
 				writeErr(w, methodNotAllowed(r.Method, "GET,HEAD"))
@@ -776,6 +818,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, o *objectD
 	}
 	s.mu.Lock()
 	rec, err := s.st.create(o, body, s.now())
+	s.commitLocked()
 	s.mu.Unlock()
 	if err != nil {
 		writeErr(w, err)
@@ -840,6 +883,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, o *objectD
 	if err == nil {
 		err = s.st.update(rec, body, s.now())
 	}
+	s.commitLocked()
 	s.mu.Unlock()
 	if err != nil {
 		writeErr(w, err)
@@ -931,6 +975,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request, o *objectD
 			created = true
 		}
 	}
+	s.commitLocked()
 	s.mu.Unlock()
 	switch {
 	case err != nil:

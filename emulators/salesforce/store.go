@@ -78,10 +78,11 @@ func (t *table) index(r *record, f *fieldDef, add bool) {
 
 // store is the in-memory org. Callers hold Server.mu.
 type store struct {
-	schema *schema
-	tables map[string]*table
-	nextID uint64
-	userID string
+	changes []*record // records created or updated by the current request (outbound messages)
+	schema  *schema
+	tables  map[string]*table
+	nextID  uint64
+	userID  string
 }
 
 func newStore(sc *schema) *store {
@@ -161,6 +162,20 @@ func derive(o *objectDef, vals map[string]any, sent map[string]any) {
 			}
 		}
 		vals["IsClosed"], vals["IsWon"] = si.Closed, si.Won
+	case "FeedItem":
+		if vals["Type"] == nil {
+			vals["Type"] = "TextPost"
+		}
+		for _, k := range []string{"IsRichText"} {
+			if vals[k] == nil {
+				vals[k] = false
+			}
+		}
+		for _, k := range []string{"CommentCount", "LikeCount"} {
+			if vals[k] == nil {
+				vals[k] = float64(0)
+			}
+		}
 	case "Contact", "User":
 		first, _ := vals["FirstName"].(string)
 		last, _ := vals["LastName"].(string)
@@ -269,7 +284,7 @@ func coerce(o *objectDef, f *fieldDef, raw any) (any, *apiError) {
 		if !ok {
 			return nil, errf(400, "MALFORMED_ID", fieldList, "%s: id value of incorrect type: %s", f.Label, s)
 		}
-		if len(f.ReferenceTo) > 0 && !prefixMatches(id, f.ReferenceTo[0]) {
+		if len(f.ReferenceTo) > 0 && !prefixMatchesAny(id, f.ReferenceTo) {
 			return nil, errf(400, "FIELD_INTEGRITY_EXCEPTION", fieldList, "%s: id value of incorrect type: %s", f.Label, s)
 		}
 		return id, nil
@@ -280,6 +295,15 @@ func coerce(o *objectDef, f *fieldDef, raw any) (any, *apiError) {
 var prefixOf = map[string]string{"Account": "001", "Contact": "003", "User": "005", "Opportunity": "006"}
 
 func prefixMatches(id, object string) bool { return strings.HasPrefix(id, prefixOf[object]) }
+
+func prefixMatchesAny(id string, objects []string) bool {
+	for _, o := range objects {
+		if prefixMatches(id, o) {
+			return true
+		}
+	}
+	return false
+}
 
 func validEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
@@ -423,7 +447,9 @@ func (st *store) create(o *objectDef, body map[string]any, now time.Time) (*reco
 			delete(vals, k)
 		}
 	}
-	return st.insertRaw(o, vals, now), nil
+	r := st.insertRaw(o, vals, now)
+	st.changes = append(st.changes, r)
+	return r, nil
 }
 
 func (st *store) update(r *record, body map[string]any, now time.Time) *apiError {
@@ -445,6 +471,7 @@ func (st *store) update(r *record, body map[string]any, now time.Time) *apiError
 	derive(r.obj, r.vals, vals)
 	ts := now.UTC().Format(sfDateTime)
 	r.vals["LastModifiedDate"], r.vals["SystemModstamp"], r.vals["LastModifiedById"] = ts, ts, st.userID
+	st.changes = append(st.changes, r)
 	return nil
 }
 

@@ -24,6 +24,7 @@ type Config struct {
 	Jira       Jira       `yaml:"jira"`
 	Mappings   Mappings   `yaml:"mappings"`
 	Worker     Worker     `yaml:"worker"`
+	Sync       Sync       `yaml:"sync"`
 	Log        Log        `yaml:"log"`
 
 	// File is the path the config was loaded from; relative paths inside it resolve against its folder.
@@ -53,6 +54,8 @@ type Salesforce struct {
 	ClientSecretFile string        `yaml:"client_secret_file"`
 	APIVersion       string        `yaml:"api_version"`
 	Timeout          time.Duration `yaml:"timeout"`
+	// OrgID, when set, is the only organization whose Outbound Messages the worker accepts.
+	OrgID string `yaml:"org_id"`
 
 	// ClientSecret is filled from ClientSecretEnv or ClientSecretFile at load time.
 	ClientSecret string `yaml:"-"`
@@ -65,9 +68,24 @@ type Jira struct {
 	APITokenEnv  string        `yaml:"api_token_env"`
 	APITokenFile string        `yaml:"api_token_file"`
 	Timeout      time.Duration `yaml:"timeout"`
+	// WebhookURL is where Jira delivers issue and comment events (the worker's /webhooks/jira as
+	// reachable from Jira); `sfjira setup` registers it. Empty disables webhook registration.
+	WebhookURL string `yaml:"webhook_url"`
+	// The HMAC secret Jira signs deliveries with (X-Hub-Signature), from env or file.
+	WebhookSecretEnv  string `yaml:"webhook_secret_env"`
+	WebhookSecretFile string `yaml:"webhook_secret_file"`
 
 	// APIToken is filled from APITokenEnv or APITokenFile at load time.
 	APIToken string `yaml:"-"`
+	// WebhookSecret is filled from WebhookSecretEnv or WebhookSecretFile at load time.
+	WebhookSecret string `yaml:"-"`
+}
+
+// Sync holds change-capture settings.
+type Sync struct {
+	// Polling intervals while the API budget is healthy; 0 disables that poller.
+	PollSalesforceSeconds int `yaml:"poll_salesforce_seconds"`
+	PollJiraSeconds       int `yaml:"poll_jira_seconds"`
 }
 
 // Mappings says where the mapping files are.
@@ -185,6 +203,7 @@ func Default() *Config {
 		Jira:       Jira{Timeout: 20 * time.Second},
 		Mappings:   Mappings{Dir: "mappings/default"},
 		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200},
+		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60},
 		Log:        Log{Format: "json", Level: "info"},
 	}
 }
@@ -228,6 +247,15 @@ func (c *Config) complete(line func(string) int) error {
 		bad("jira.api_token_env", err.Error(), "export the variable, or point jira.api_token_file at a file holding the API token")
 	}
 	c.Jira.APIToken = token
+	if c.Jira.WebhookSecretEnv != "" || c.Jira.WebhookSecretFile != "" {
+		ws, err := c.secret(c.Jira.WebhookSecretEnv, c.Jira.WebhookSecretFile)
+		if err != nil {
+			bad("jira.webhook_secret_env", err.Error(), "export the variable, or point jira.webhook_secret_file at a file holding the webhook secret")
+		}
+		c.Jira.WebhookSecret = ws
+	} else if c.Jira.WebhookURL != "" {
+		bad("jira.webhook_url", "a webhook URL needs a secret to verify deliveries", "set jira.webhook_secret_env or jira.webhook_secret_file")
+	}
 	if c.Mappings.Dir != "" && !filepath.IsAbs(c.Mappings.Dir) {
 		if _, err := os.Stat(c.Mappings.Dir); err != nil {
 			c.Mappings.Dir = filepath.Join(filepath.Dir(c.File), c.Mappings.Dir)

@@ -88,7 +88,8 @@ func TestReauthAfterExpiredTokens(t *testing.T) {
 	_, err := c.Limits(ctx)
 	require.NoError(t, err)
 	gen := c.gen
-	emu.SetFaults(sfemu.Faults{ExpireTokens: true})
+	// Latency keeps all 10 requests in flight with the old token, so each of them gets a 401.
+	emu.SetFaults(sfemu.Faults{ExpireTokens: true, LatencyMS: 50})
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)

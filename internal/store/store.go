@@ -181,6 +181,11 @@ type AuditEntry struct {
 	Before         *string
 	After          *string
 	MappingVersion string
+	// LatencyMS is the change→reflection latency: from the source's modification time to
+	// the verified write (nil when unknown).
+	LatencyMS *int64
+	// DecidedBy says why this value won (sf_changed, jira_changed, owner_wins, last_writer_wins, …).
+	DecidedBy string
 }
 
 // CommitSync writes the outcome of one sync pass atomically: the link, the pair's new snapshot
@@ -199,9 +204,10 @@ func (s *Store) CommitSync(ctx context.Context, l Link, p PairState, audit []Aud
 		b.Queue(`INSERT INTO links (origin_key, pair, sf_object, sf_id, jira_issue_id, jira_issue_key, state)
 			VALUES ($1, $2, $3, nullif($4,''), nullif($5,''), nullif($6,''), 'linked')
 			ON CONFLICT (origin_key) DO UPDATE SET jira_issue_id = EXCLUDED.jira_issue_id,
-				jira_issue_key = EXCLUDED.jira_issue_key, state = 'linked', updated_at = now()
+				jira_issue_key = EXCLUDED.jira_issue_key, sf_id = coalesce(EXCLUDED.sf_id, links.sf_id), state = 'linked', updated_at = now()
 			WHERE links.jira_issue_id IS DISTINCT FROM EXCLUDED.jira_issue_id
-			   OR links.jira_issue_key IS DISTINCT FROM EXCLUDED.jira_issue_key OR links.state <> 'linked'`,
+			   OR links.jira_issue_key IS DISTINCT FROM EXCLUDED.jira_issue_key
+			   OR (EXCLUDED.sf_id IS NOT NULL AND links.sf_id IS DISTINCT FROM EXCLUDED.sf_id) OR links.state <> 'linked'`,
 			l.OriginKey, l.Pair, l.SfObject, l.SfID, l.JiraIssueID, l.JiraIssueKey)
 		b.Queue(`INSERT INTO pair_state (origin_key, pair, mapping_version, sf_snapshot, jira_snapshot, sf_hash, jira_hash,
 				sf_modstamp, jira_updated, synced_at, workflow_id, run_id)
@@ -214,11 +220,11 @@ func (s *Store) CommitSync(ctx context.Context, l Link, p PairState, audit []Aud
 			p.SyncedAt, p.WorkflowID, p.RunID)
 		for _, a := range audit {
 			b.Queue(`INSERT INTO audit (at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-					target_id, action, field, before_value, after_value, mapping_version)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+					target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''))
 				ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`,
 				a.At, a.Actor, a.WorkflowID, a.RunID, a.Pass, a.OriginKey, a.Pair, a.Direction, a.TargetSystem,
-				a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion)
+				a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -235,14 +241,15 @@ func (s *Store) CommitSync(ctx context.Context, l Link, p PairState, audit []Aud
 // AuditFor returns the audit rows of one pair in time order.
 func (s *Store) AuditFor(ctx context.Context, originKey string) ([]AuditEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-		target_id, action, field, before_value, after_value, mapping_version FROM audit WHERE origin_key = $1 ORDER BY id`, originKey)
+		target_id, action, field, before_value, after_value, mapping_version, latency_ms, coalesce(decided_by,'')
+		FROM audit WHERE origin_key = $1 ORDER BY id`, originKey)
 	if err != nil {
 		return nil, unavailable("read audit", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
 		var a AuditEntry
 		err := r.Scan(&a.At, &a.Actor, &a.WorkflowID, &a.RunID, &a.Pass, &a.OriginKey, &a.Pair, &a.Direction, &a.TargetSystem,
-			&a.TargetID, &a.Action, &a.Field, &a.Before, &a.After, &a.MappingVersion)
+			&a.TargetID, &a.Action, &a.Field, &a.Before, &a.After, &a.MappingVersion, &a.LatencyMS, &a.DecidedBy)
 		return a, err
 	})
 }

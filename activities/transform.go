@@ -1,0 +1,237 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/mappings"
+)
+
+// Transform maps both sides of a pair with the pair's mapping and merges them against the
+// last-synced snapshot (three-way merge, see merge): the result says what to write on each side,
+// which side won each field and why, and which conflicts wait for an operator. It writes nothing.
+func (a *Activities) Transform(ctx context.Context, in TransformInput) (*TransformResult, error) {
+	b, err := a.Mappings.Bound(ctx, in.Pair)
+	if err != nil {
+		return nil, err
+	}
+	m := b.Mapping
+	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType}
+	originIsJira := strings.HasPrefix(in.OriginKey, "jira/")
+
+	link, err := a.Store.GetLink(ctx, in.OriginKey)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, classify(err)
+	}
+	if link != nil && link.State == "deleted" {
+		res.Skip = "pair_deleted"
+		return res, nil
+	}
+
+	// One side deleted: apply the pair's delete policy instead of recreating it.
+	switch {
+	case in.SF.Deleted && in.Jira.Found:
+		switch m.Salesforce.OnDelete {
+		case mappings.OnDeleteDelete:
+			res.DeleteAction = "delete_jira"
+		case mappings.OnDeleteIgnore:
+			res.DeleteAction = "ignore"
+		default:
+			res.DeleteAction = "mark_jira"
+		}
+		return res, nil
+	case in.Jira.Deleted && in.SF.Found:
+		res.DeleteAction = "unlink_salesforce"
+		return res, nil
+	case in.SF.Deleted || in.Jira.Deleted:
+		res.Skip = "deleted"
+		return res, nil
+	}
+
+	var desired *mappings.Desired
+	if in.SF.Found {
+		values := in.SF.Values
+		desired, err = b.ToJira(fmt.Sprintf("%s %s", m.Salesforce.Object, in.SF.SfID), func(path string) (any, bool) {
+			v, ok := values[path]
+			return v, ok
+		})
+		if err != nil {
+			return nil, classify(err)
+		}
+		res.Warnings = desired.Warnings
+	}
+	fields := mergeFields(b)
+
+	switch {
+	case !in.SF.Found && !in.Jira.Found:
+		res.Skip = "neither_side_exists"
+		return res, nil
+	case !in.Jira.Found:
+		// Salesforce-origin pair without its issue yet: create it with every mapped value.
+		res.CreateJira = true
+		res.JiraFields = map[string]any{}
+		for k, v := range desired.Fields {
+			if v != nil {
+				res.JiraFields[k] = v
+			}
+		}
+		res.Status, res.Resolution = desired.Status, desired.Resolution
+		res.SourceTime = in.SF.Modstamp
+		return res, nil
+	case !in.SF.Found:
+		if !m.Jira.CreateInSalesforce {
+			res.Skip = "create_in_salesforce_disabled"
+			return res, nil
+		}
+		res.CreateSalesforce = true
+		res.SFFields = map[string]any{}
+		for k, v := range in.Jira.SFValues {
+			if v != nil {
+				res.SFFields[k] = v
+			}
+		}
+		if m.Status != nil {
+			if stage := m.StatusToStage(in.Jira.Projection[keyStatus], in.Jira.Projection[keyResolution]); stage != "" {
+				res.SFFields[m.Status.SF] = stage
+			}
+		}
+		res.SourceTime = in.Jira.Updated
+		return res, nil
+	}
+
+	sfSide, jiraSide := sideProjections(b, fields, desired, in.SF.Values, &in.Jira)
+	res.SidesHash = sfSide.Hash() + jiraSide.Hash()
+	res.SFSide, res.JiraSide = sfSide, jiraSide
+	mi := mergeInput{Fields: fields, SF: sfSide, Jira: jiraSide, OriginIsJira: originIsJira, Resolved: map[string]string{}}
+	if t := parseTime(in.SF.Modstamp); t != nil {
+		mi.SFTime = *t
+	}
+	if t := parseTime(in.Jira.Updated); t != nil {
+		mi.JiraTime = *t
+	}
+	ps, err := a.Store.GetPairState(ctx, in.OriginKey)
+	switch {
+	case err == nil:
+		mi.HasBase = ps.MappingVersion != "" && len(ps.SfSnapshot) > 0
+		mi.BaseSF, mi.BaseJira = ps.SfSnapshot, ps.JiraSnapshot
+		res.SnapshotHash = mappings.Projection(ps.SfSnapshot).Hash() + mappings.Projection(ps.JiraSnapshot).Hash()
+	case errors.Is(err, store.ErrNotFound):
+	default:
+		return nil, classify(err)
+	}
+	conflicts, err := a.Store.OpenConflicts(ctx, in.OriginKey)
+	if err != nil {
+		return nil, classify(err)
+	}
+	for _, c := range conflicts {
+		if c.Resolution != "" {
+			mi.Resolved[c.Field] = c.Resolution
+			res.AppliedConflicts = append(res.AppliedConflicts, c.ID)
+		}
+	}
+	out := merge(mi)
+	res.Decisions, res.Conflicts, res.Held, res.Diverged = out.Decisions, out.Conflicts, out.Held, out.Diverged
+
+	res.JiraFields = map[string]any{}
+	for _, f := range out.WriteJira {
+		switch {
+		case f.JiraID == keyStatus || f.JiraID == keyResolution:
+			res.Status, res.Resolution = desired.Status, desired.Resolution
+		default:
+			res.JiraFields[f.JiraID] = desired.Fields[f.JiraID]
+		}
+	}
+	res.SFFields = map[string]any{}
+	for _, f := range out.WriteSF {
+		res.SFFields[f.SFField] = in.Jira.SFValues[f.SFField]
+	}
+	// Fields Jira reports back to Salesforce (such as Jira_Status__c) must reflect what this
+	// pass writes to Jira, or the pass would leave the pair out of step until the next event.
+	for k, v := range derivedSF(b, res) {
+		res.SFFields[k] = v
+	}
+	switch {
+	case len(out.WriteJira) > 0:
+		res.SourceTime = in.SF.Modstamp
+	case len(out.WriteSF) > 0:
+		res.SourceTime = in.Jira.Updated
+	}
+	return res, nil
+}
+
+// sidesOf computes both sides' comparable projections from fetched state; Verify and the
+// read-only check use it to compare exactly what Transform compares.
+func sidesOf(b *mappings.Bound, sf *FetchSalesforceResult, jira *JiraState) (sfSide, jiraSide mappings.Projection, err error) {
+	fields := mergeFields(b)
+	var desired *mappings.Desired
+	if sf != nil && sf.Found {
+		values := sf.Values
+		desired, err = b.ToJira(b.Mapping.Salesforce.Object+" "+sf.SfID, func(p string) (any, bool) { v, ok := values[p]; return v, ok })
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	var values map[string]any
+	if sf != nil {
+		values = sf.Values
+	}
+	s, j := sideProjections(b, fields, desired, values, jira)
+	return s, j, nil
+}
+
+// canonString renders a Salesforce or Jira value for audit rows.
+func canonString(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(t)
+	default:
+		return fmt.Sprint(t)
+	}
+}
+
+// derivedSF predicts the Jira → Salesforce values of the fields that read what this plan writes
+// to Jira (the status and resolution, or a field mapped both ways into another Salesforce
+// field), and returns those that differ from the record.
+func derivedSF(b *mappings.Bound, res *TransformResult) map[string]any {
+	predicted := map[string]json.RawMessage{}
+	if res.Status != "" {
+		predicted[keyStatus], _ = json.Marshal(map[string]any{"name": res.Status})
+		if res.Resolution != "" {
+			predicted[keyResolution], _ = json.Marshal(map[string]any{"name": res.Resolution})
+		} else {
+			predicted[keyResolution] = json.RawMessage("null")
+		}
+	}
+	for k, v := range res.JiraFields {
+		predicted[k], _ = json.Marshal(v)
+	}
+	if len(predicted) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	after := b.ToSalesforce(predicted)
+	afterProj := b.ProjectSalesforceValues(after)
+	for _, bf := range b.Fields {
+		if !bf.FlowsToSF() || bf.FlowsToJira() {
+			continue // both-way fields are decided by the merge itself
+		}
+		if _, touched := predicted[bf.JiraID]; !touched {
+			continue
+		}
+		if res.SFSide["s:"+bf.SF] != afterProj[bf.SF] {
+			out[bf.SF] = after[bf.SF]
+		}
+	}
+	return out
+}
