@@ -124,12 +124,12 @@ func (f *fixture) syncOnce(t *testing.T, sfID string) activities.VerifyPairResul
 		}
 		_, err := f.env.ExecuteActivity(f.acts.WriteSalesforce, activities.WriteSalesforceInput{Pair: pair, OriginKey: origin, SfID: sfID, Fields: p.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey, CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey})
 		require.NoError(t, err)
-		v, err := f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: origin, SfID: sfID, IssueID: cur.IssueID, Held: p.Held, Diverged: p.Diverged})
+		v, err := f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: origin, SfID: sfID, IssueID: cur.IssueID, Checks: p.Checks})
 		require.NoError(t, err)
 		var vr activities.VerifyPairResult
 		require.NoError(t, v.Get(&vr))
 		_, err = f.env.ExecuteActivity(f.acts.CommitSync, activities.CommitSyncInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: sfID, IssueID: cur.IssueID, IssueKey: vr.IssueKey,
-			MappingVersion: p.MappingVersion, SFSide: vr.SFSide, JiraSide: vr.JiraSide, Held: p.Held, Pass: step + 1})
+			MappingVersion: p.MappingVersion, SFSide: p.ExpectSF, JiraSide: p.ExpectJira, Held: p.Held, Pass: step + 1})
 		require.NoError(t, err)
 		return vr
 	}
@@ -233,12 +233,17 @@ func TestWriteWalksNonGlobalTransitionsAndVerifyCatchesDrift(t *testing.T) {
 		require.Equal(t, s.resolution, is.ResolutionName())
 	}
 
-	// Verification catches a value that does not agree after a write.
-	require.NoError(t, f.acts.Jira.EditIssue(f.ctx, link.JiraIssueID, map[string]any{"customfield_10050": 1.5}))
-	_, err = f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID, Diverged: []string{"j:status", "j:resolution"}})
+	// Verification catches a write that did not stick (the value reads as before) …
+	check := activities.VerifyCheck{Key: "j:customfield_10050", Label: "Deal Amount", Side: "jira", Want: "777.00", Before: vr.JiraSide["j:customfield_10050"]}
+	_, err = f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID, Checks: []activities.VerifyCheck{check}})
 	app := appErr(t, err)
 	require.Equal(t, string(catalog.VerifyMismatch), app.Type())
 	require.Contains(t, app.Error(), "Deal Amount")
+	// … but accepts a third value: someone edited the field after the write; their change
+	// comes as its own event.
+	require.NoError(t, f.acts.Jira.EditIssue(f.ctx, link.JiraIssueID, map[string]any{"customfield_10050": 1.5}))
+	_, err = f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID, Checks: []activities.VerifyCheck{check}})
+	require.NoError(t, err)
 }
 
 func TestJiraErrorsAreClassifiedWithRetryAfter(t *testing.T) {

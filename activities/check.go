@@ -163,6 +163,9 @@ func (a *Activities) CheckPair(ctx context.Context, pair string) (*CheckReport, 
 	}
 	for origin, issues := range byOrigin {
 		if !seen[origin] {
+			if l, err := a.Store.GetLink(ctx, origin); err == nil && l.State == "deleted" {
+				continue // the record was deleted and the pair closed by its delete policy
+			}
 			for _, is := range issues {
 				rep.Problems = append(rep.Problems, CheckProblem{IssueKey: is.Key, Kind: ProblemOrphanIssue, Detail: fmt.Sprintf("origin %q matches no record in scope", origin)})
 			}

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/sfjira/sfjira/mappings"
 )
@@ -12,8 +11,8 @@ import (
 const maxFeedItemBody = 10000
 
 // MirrorComments posts the Jira comments of a pair that are not yet in Salesforce as Chatter
-// feed items on the record, once each (remembered in PostgreSQL). Comments written by the
-// integration user are skipped: they are the connector's own.
+// feed items on the record, once each (remembered in PostgreSQL). Chatter posts are not copied
+// back to Jira, so a mirrored comment can never come back as a new one.
 func (a *Activities) MirrorComments(ctx context.Context, in MirrorCommentsInput) (*MirrorCommentsResult, error) {
 	done, err := a.Store.MirroredComments(ctx, in.OriginKey)
 	if err != nil {
@@ -25,7 +24,7 @@ func (a *Activities) MirrorComments(ctx context.Context, in MirrorCommentsInput)
 	}
 	res := &MirrorCommentsResult{}
 	for _, c := range comments {
-		if done[c.ID] || (a.Actor != "" && strings.EqualFold(c.Author.EmailAddress, a.Actor)) {
+		if done[c.ID] {
 			continue
 		}
 		text := mappings.ADFToText(c.Body)

@@ -108,6 +108,15 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 	default:
 		return res, nil
 	}
+	if in.MarkOrigin {
+		if err := a.Jira.SetProperty(ctx, in.IssueID, m.Jira.Property, map[string]any{
+			"origin": in.OriginKey, "pair": in.Pair, "sf_object": m.Salesforce.Object, "sf_id": in.SfID,
+		}); err != nil {
+			return nil, classify(err)
+		}
+		res.Changes = append(res.Changes, FieldChange{Action: "link", Field: "property:" + m.Jira.Property, Label: "origin property", After: strPtr(in.OriginKey)})
+		return res, nil
+	}
 	current := in.Before
 	if in.Create {
 		issue, created, err := a.createOnce(ctx, b, in)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/store"
@@ -150,6 +152,13 @@ func (a *Activities) PollChanges(ctx context.Context, in PollInput) (*PollResult
 		}
 		events = append(events, ev)
 	}
+	if in.Source == SourceSalesforce {
+		deleted, err := a.pollDeleted(ctx, in.Pair, m.Salesforce.Object)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, deleted...)
+	}
 	if err := a.HandleChanges(ctx, events); err != nil {
 		return nil, classify(err)
 	}
@@ -228,4 +237,50 @@ func (a *Activities) pollInterval(in PollInput) (int, string) {
 		return base * 2, ""
 	}
 	return base, ""
+}
+
+// maxDeletedLookback is how far back getDeleted may look (the recycle bin keeps 15 days).
+const maxDeletedLookback = 14 * 24 * time.Hour
+
+// pollDeleted reads the records deleted since the deletion watermark (getDeleted: deletes do not
+// touch SystemModstamp queries or fire Outbound Messages) and returns them as change events; the
+// sync then applies the pair's delete policy. The watermark moves only after the hand-over.
+func (a *Activities) pollDeleted(ctx context.Context, pair, object string) ([]ChangeEvent, error) {
+	source := "sfdel:" + pair
+	now := time.Now().UTC()
+	wm, err := a.Store.GetWatermark(ctx, source)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, classify(a.Store.SetWatermark(ctx, store.Watermark{Source: source, At: now}))
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	start := wm.At.UTC()
+	if now.Sub(start) > maxDeletedLookback {
+		a.Log.Warn("deletions older than the recycle bin's retention cannot be read; some deletes may have been missed",
+			zap.String("pair", pair), zap.Time("watermark", start))
+		start = now.Add(-maxDeletedLookback)
+	}
+	// getDeleted wants a window of more than one minute.
+	if now.Sub(start) <= time.Minute+time.Second {
+		return nil, nil
+	}
+	res, err := a.SF.GetDeleted(ctx, object, start, now)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var events []ChangeEvent
+	for _, r := range res.Records {
+		events = append(events, ChangeEvent{Pair: pair, Source: SourceSalesforce, SfID: r.ID, Trigger: TriggerSalesforcePoll})
+	}
+	next := res.LatestDateCovered
+	if next.IsZero() || next.After(now) {
+		next = now
+	}
+	if len(events) > 0 {
+		if err := a.HandleChanges(ctx, events); err != nil {
+			return nil, classify(err)
+		}
+	}
+	return nil, classify(a.Store.SetWatermark(ctx, store.Watermark{Source: source, At: next}))
 }

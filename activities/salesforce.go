@@ -8,6 +8,7 @@ import (
 
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/internal/store"
 )
 
 // FetchSalesforce reads the mapped fields of one Salesforce record with a single SOQL query (a
@@ -130,11 +131,23 @@ func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInpu
 			return nil, newError(catalog.InvalidInput, "creating a Salesforce record needs the Jira issue id (the upsert key)", nil)
 		}
 		delete(fields, m.Salesforce.ExternalIDField)
+		// The link row with the Jira id comes first: the new record's own change events carry
+		// the Jira id and so resolve to this pair, never to a new one.
+		link := store.Link{OriginKey: in.OriginKey, Pair: in.Pair, SfObject: m.Salesforce.Object, JiraIssueID: in.IssueID, JiraIssueKey: in.IssueKey}
+		if err := a.Store.RecordJiraOriginIntent(ctx, link); err != nil {
+			return nil, classify(err)
+		}
 		up, err := a.SF.Upsert(ctx, m.Salesforce.Object, m.Salesforce.ExternalIDField, in.IssueID, fields)
 		if err != nil {
 			return nil, classify(err)
 		}
 		res.SfID, res.Created = up.ID, up.Created
+		defer func() {
+			if res.SfID != "" {
+				link.SfID = res.SfID
+				_ = a.Store.SaveLink(ctx, link)
+			}
+		}()
 		if res.SfID == "" {
 			// API versions before 46.0 answer an upsert-update with no body: read the id back.
 			q, err := a.SF.Query(ctx, fmt.Sprintf("SELECT Id FROM %s WHERE %s = '%s'", m.Salesforce.Object, m.Salesforce.ExternalIDField, soqlEscape(in.IssueID)))

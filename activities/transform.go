@@ -150,10 +150,23 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 	for _, f := range out.WriteSF {
 		res.SFFields[f.SFField] = in.Jira.SFValues[f.SFField]
 	}
+	res.ExpectSF, res.ExpectJira = copyProj(sfSide), copyProj(jiraSide)
+	for _, f := range out.WriteJira {
+		res.ExpectJira[f.Key] = sfSide[f.Key]
+		res.Checks = append(res.Checks, VerifyCheck{Key: f.Key, Label: f.Label, Side: WinnerJira, Want: sfSide[f.Key], Before: jiraSide[f.Key]})
+	}
+	for _, f := range out.WriteSF {
+		res.ExpectSF[f.Key] = jiraSide[f.Key]
+		res.Checks = append(res.Checks, VerifyCheck{Key: f.Key, Label: f.Label, Side: WinnerSF, Want: jiraSide[f.Key], Before: sfSide[f.Key]})
+	}
 	// Fields Jira reports back to Salesforce (such as Jira_Status__c) must reflect what this
 	// pass writes to Jira, or the pass would leave the pair out of step until the next event.
-	for k, v := range derivedSF(b, res) {
+	derived, derivedProj := derivedSF(b, res)
+	for k, v := range derived {
+		key := "s:" + k
 		res.SFFields[k] = v
+		res.Checks = append(res.Checks, VerifyCheck{Key: key, Label: k, Side: WinnerSF, Want: derivedProj[k], Before: sfSide[key]})
+		res.ExpectSF[key], res.ExpectJira[key] = derivedProj[k], derivedProj[k]
 	}
 	switch {
 	case len(out.WriteJira) > 0:
@@ -203,7 +216,7 @@ func canonString(v any) string {
 // derivedSF predicts the Jira → Salesforce values of the fields that read what this plan writes
 // to Jira (the status and resolution, or a field mapped both ways into another Salesforce
 // field), and returns those that differ from the record.
-func derivedSF(b *mappings.Bound, res *TransformResult) map[string]any {
+func derivedSF(b *mappings.Bound, res *TransformResult) (map[string]any, mappings.Projection) {
 	predicted := map[string]json.RawMessage{}
 	if res.Status != "" {
 		predicted[keyStatus], _ = json.Marshal(map[string]any{"name": res.Status})
@@ -217,7 +230,7 @@ func derivedSF(b *mappings.Bound, res *TransformResult) map[string]any {
 		predicted[k], _ = json.Marshal(v)
 	}
 	if len(predicted) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := map[string]any{}
 	after := b.ToSalesforce(predicted)
@@ -233,5 +246,5 @@ func derivedSF(b *mappings.Bound, res *TransformResult) map[string]any {
 			out[bf.SF] = after[bf.SF]
 		}
 	}
-	return out
+	return out, afterProj
 }

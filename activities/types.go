@@ -123,6 +123,13 @@ type TransformResult struct {
 	// SFSide and JiraSide are both sides as compared, keyed like the snapshot.
 	SFSide   mappings.Projection
 	JiraSide mappings.Projection
+	// ExpectSF and ExpectJira are both sides once this plan is written: the next snapshot.
+	// Keys not written keep their value as fetched, so a change made by someone while this pass
+	// runs is still seen as a change by the next pass (never swallowed into the snapshot).
+	ExpectSF   mappings.Projection
+	ExpectJira mappings.Projection
+	// Checks are what VerifyPair reads back: every key this plan writes.
+	Checks []VerifyCheck
 	Warnings []string
 }
 
@@ -147,6 +154,9 @@ type WriteJiraInput struct {
 	// Before is the issue's projection before the write, for the audit's before-image.
 	Before       mappings.Projection
 	DeleteAction string
+	// MarkOrigin writes the pair's origin property on an issue that was created in Jira, once
+	// its Salesforce record exists, so both sides carry the origin key.
+	MarkOrigin bool
 }
 
 // FieldChange is one field written, with its before-image, for the audit trail.
@@ -192,15 +202,23 @@ type WriteSalesforceResult struct {
 	Changes []FieldChange
 }
 
-// VerifyPairInput names the pair to read back after writing.
+// VerifyCheck is one written value to read back: Side is "sf" or "jira", Want the value
+// written and Before the value it replaced.
+type VerifyCheck struct {
+	Key    string
+	Label  string
+	Side   string
+	Want   string
+	Before string
+}
+
+// VerifyPairInput names the pair to read back after writing and what to check.
 type VerifyPairInput struct {
 	Pair      string
 	OriginKey string
 	SfID      string
 	IssueID   string
-	// Held and Diverged keys are not required to agree (see TransformResult).
-	Held     []string
-	Diverged []string
+	Checks    []VerifyCheck
 }
 
 // VerifyPairResult is the verified state of both sides: the new last-synced snapshot.

@@ -3,16 +3,15 @@ package activities
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/sfjira/sfjira/internal/catalog"
 )
 
-// VerifyPair reads both sides back after a write and checks that every mapped field now agrees
-// (except fields held by an open manual conflict and a Jira status deliberately kept). It fails
-// retryably, a few times, when they do not — e.g. a Jira automation or a Salesforce workflow rule
-// changed a value — and otherwise returns both sides as the new last-synced snapshot.
+// VerifyPair reads both sides back after a write and checks every value the pass wrote. A value
+// still at its old state means the write did not stick (a validation rule, a Jira automation):
+// that fails retryably, a few times. A third value means someone edited the field meanwhile;
+// that is fine, their change arrives as its own event. It returns both sides as read.
 func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*VerifyPairResult, error) {
 	b, err := a.Mappings.Bound(ctx, in.Pair)
 	if err != nil {
@@ -34,12 +33,19 @@ func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*Verif
 		return nil, classify(err)
 	}
 	var bad []string
-	for _, f := range mergeFields(b) {
-		if slices.Contains(in.Held, f.Key) || slices.Contains(in.Diverged, f.Key) {
-			continue
+	for _, c := range in.Checks {
+		got := jiraSide[c.Key]
+		if c.Side == WinnerSF {
+			got = sfSide[c.Key]
 		}
-		if sfSide[f.Key] != jiraSide[f.Key] {
-			bad = append(bad, fmt.Sprintf("%s: Salesforce %q, Jira %q", f.Label, sfSide[f.Key], jiraSide[f.Key]))
+		switch got {
+		case c.Want:
+		case c.Before:
+			// Still the old value: the write did not stick (a validation rule, an automation).
+			bad = append(bad, fmt.Sprintf("%s on %s: wrote %q, reads %q", c.Label, sideName(c.Side), c.Want, got))
+		default:
+			// A third value: someone changed the field after our write. Their change brings its
+			// own event; the next pass merges it against the snapshot this pass records.
 		}
 	}
 	if sf.LinkedIssueID != jr.IssueID {
@@ -49,4 +55,11 @@ func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*Verif
 		return nil, newError(catalog.VerifyMismatch, fmt.Sprintf("pair %s (%s): %s", in.OriginKey, jr.IssueKey, strings.Join(bad, "; ")), nil)
 	}
 	return &VerifyPairResult{SFSide: sfSide, JiraSide: jiraSide, SfModstamp: sf.Modstamp, JiraUpdated: jr.Updated, IssueKey: jr.IssueKey}, nil
+}
+
+func sideName(side string) string {
+	if side == WinnerSF {
+		return "Salesforce"
+	}
+	return "Jira"
 }

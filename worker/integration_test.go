@@ -29,6 +29,7 @@ import (
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
@@ -52,7 +53,18 @@ type stack struct {
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
+	return newStackWith(t, stackOptions{Opportunities: opportunities, MappingDir: "../mappings/default"})
+}
+
+// stackOptions vary the end-to-end environment.
+type stackOptions struct {
+	Opportunities int
+	MappingDir    string
+}
+
+func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
+	opportunities := opts.Opportunities
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL and bin/temporal")
 	}
@@ -98,11 +110,17 @@ func newStack(t *testing.T, opportunities int) *stack {
 	t.Cleanup(func() { _ = srv.Stop() })
 	tc := srv.Client()
 
-	sfE := sfemu.New(sfemu.DemoOptions())
+	sfOpts := sfemu.DemoOptions()
+	sfOpts.OutboundRetryBase = 200 * time.Millisecond
+	sfE := sfemu.New(sfOpts)
+	t.Cleanup(sfE.Close)
 	sfE.Seed(sfemu.SeedOptions{Accounts: 10, Contacts: 20, Opportunities: opportunities})
 	sfHTTP := httptest.NewServer(sfE)
 	t.Cleanup(sfHTTP.Close)
-	jE := jiraemu.New(jiraemu.DemoOptions())
+	jOpts := jiraemu.DemoOptions()
+	jOpts.WebhookRetryBase = 200 * time.Millisecond
+	jE := jiraemu.New(jOpts)
+	t.Cleanup(jE.Close)
 	jHTTP := httptest.NewServer(jE)
 	t.Cleanup(jHTTP.Close)
 
@@ -110,7 +128,7 @@ func newStack(t *testing.T, opportunities int) *stack {
 	require.NoError(t, err)
 	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token"})
 	require.NoError(t, err)
-	ms, err := mappings.LoadDir("../mappings/default")
+	ms, err := mappings.LoadDir(opts.MappingDir)
 	require.NoError(t, err)
 	set, err := activities.NewMappingSet(ms, jc)
 	require.NoError(t, err)
@@ -123,6 +141,8 @@ func newStack(t *testing.T, opportunities int) *stack {
 	acts := &activities.Activities{SF: sfc, Jira: jc, Store: st, Mappings: set, Log: log, Actor: "integration@sfjira.demo", SearchLagWindow: 2 * time.Second}
 
 	queue := "sfjira-it-" + uuid.NewString()[:8]
+	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: queue}
+	acts.Metrics = metrics.New()
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)

@@ -17,8 +17,9 @@ type PollerInput struct {
 	Source string // activities.SourceSalesforce or activities.SourceJira
 	// IntervalSeconds is the poll interval while the API budget is healthy.
 	IntervalSeconds int
-	// Polls counts polls across continue-as-new, for the UI.
-	Polls int
+	// Polls counts polls across continue-as-new, for the UI; Failures the polls failed in a row.
+	Polls    int
+	Failures int
 }
 
 // pollsPerRun bounds one run's history; the poller then continues as new.
@@ -47,8 +48,17 @@ func ChangePoller(ctx workflow.Context, in PollerInput) error {
 	for i := 0; i < pollsPerRun; i++ {
 		var res activities.PollResult
 		if err := workflow.ExecuteActivity(actx, a.PollChanges, activities.PollInput{Pair: in.Pair, Source: in.Source, BaseIntervalSeconds: in.IntervalSeconds}).Get(ctx, &res); err != nil {
-			return err
+			// A poll that fails for good (bad scope, lost permission) must not stop change
+			// capture: report it where operators look and try again after a pause.
+			in.Failures++
+			workflow.GetLogger(ctx).Error("poll failed", "Error", err, "Failures", in.Failures)
+			workflow.SetCurrentDetails(ctx, fmt.Sprintf("**poll failing** (%d in a row): %s — %v", in.Failures, activities.ErrorCode(err), err))
+			if err := workflow.NewTimerWithOptions(ctx, time.Minute, workflow.TimerOptions{Summary: "retry after failed poll"}).Get(ctx, nil); err != nil {
+				return err
+			}
+			continue
 		}
+		in.Failures = 0
 		in.Polls++
 		note := ""
 		if res.BudgetNote != "" {

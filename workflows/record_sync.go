@@ -241,6 +241,12 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			w.result.SfID = sw.SfID
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(sw.SfID), JiraIssueKeyKey.ValueSet(cur.IssueKey))
 			w.noteChanges(sw.Changes)
+			var mark activities.WriteJiraResult
+			if err := workflow.ExecuteActivity(activityCtx(ctx, "mark origin on "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: sw.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, MarkOrigin: true,
+			}).Get(ctx, &mark); err != nil {
+				return "", err
+			}
 			outcome = OutcomeCreated
 			continue
 		}
@@ -289,14 +295,18 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		w.setStage(ctx, "verifying both sides")
 		var vr activities.VerifyPairResult
 		if err := workflow.ExecuteActivity(activityCtx(ctx, "verify "+cur.IssueKey+" ⇄ "+src.SfID, 4), a.VerifyPair, activities.VerifyPairInput{
-			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Held: plan.Held, Diverged: plan.Diverged,
+			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Checks: plan.Checks,
 		}).Get(ctx, &vr); err != nil {
 			return "", err
 		}
 		w.noteChanges(jiraChanges)
 		w.noteChanges(sfChanges)
 		w.noteConflicts(plan.Conflicts)
-		if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, vr.SFSide, vr.JiraSide, vr.SfModstamp, vr.JiraUpdated, jiraChanges, sfChanges, false); err != nil {
+		expSF, expJira := plan.ExpectSF, plan.ExpectJira
+		if expSF == nil {
+			expSF, expJira = plan.SFSide, plan.JiraSide
+		}
+		if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, expSF, expJira, vr.SfModstamp, vr.JiraUpdated, jiraChanges, sfChanges, false); err != nil {
 			return "", err
 		}
 		if err := w.mirrorComments(ctx, cur); err != nil {

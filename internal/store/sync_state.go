@@ -62,6 +62,9 @@ func (s *Store) GetWatermark(ctx context.Context, source string) (*Watermark, er
 
 // SetWatermark stores a source's watermark; it never moves a watermark backwards.
 func (s *Store) SetWatermark(ctx context.Context, w Watermark) error {
+	if w.IDsAt == nil {
+		w.IDsAt = []string{}
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO watermarks (source, watermark, ids_at_watermark) VALUES ($1, $2, $3)
 		ON CONFLICT (source) DO UPDATE SET watermark = EXCLUDED.watermark, ids_at_watermark = EXCLUDED.ids_at_watermark, updated_at = now()
 		WHERE watermarks.watermark <= EXCLUDED.watermark`, w.Source, w.At, w.IDsAt)
