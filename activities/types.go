@@ -129,7 +129,7 @@ type TransformResult struct {
 	ExpectSF   mappings.Projection
 	ExpectJira mappings.Projection
 	// Checks are what VerifyPair reads back: every key this plan writes.
-	Checks []VerifyCheck
+	Checks   []VerifyCheck
 	Warnings []string
 }
 

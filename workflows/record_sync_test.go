@@ -192,7 +192,9 @@ func TestRecordSyncJiraOriginCreatesSalesforceRecordAndMirrorsComments(t *testin
 	env.OnActivity(a.Transform, mock.Anything, mock.MatchedBy(func(in activities.TransformInput) bool { return in.SF.Found })).Return(inStep(), nil).Once()
 	env.OnActivity(a.WriteSalesforce, mock.Anything, mock.MatchedBy(func(in activities.WriteSalesforceInput) bool { return in.Create && in.IssueID == "10001" })).
 		Return(&activities.WriteSalesforceResult{SfID: sfID, Created: true}, nil).Once()
-	env.OnActivity(a.WriteJira, mock.Anything, mock.MatchedBy(func(in activities.WriteJiraInput) bool { return in.MarkOrigin && in.SfID == sfID && in.IssueID == "10001" })).
+	env.OnActivity(a.WriteJira, mock.Anything, mock.MatchedBy(func(in activities.WriteJiraInput) bool {
+		return in.MarkOrigin && in.SfID == sfID && in.IssueID == "10001"
+	})).
 		Return(&activities.WriteJiraResult{IssueID: "10001"}, nil).Once()
 	env.OnActivity(a.MirrorComments, mock.Anything, activities.MirrorCommentsInput{Pair: "opportunity-epic", OriginKey: "jira/10001", SfID: sfID, IssueID: "10001"}).
 		Return(&activities.MirrorCommentsResult{Posted: 2}, nil).Once()
