@@ -6,7 +6,7 @@ BIN          := $(CURDIR)/bin
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable
 export DATABASE_URL
 
-.PHONY: all build demo test test-unit check-go check-pg temporal clean fmt vet
+.PHONY: all build demo test test-unit bench check-go check-pg temporal clean fmt vet
 
 all: build
 
@@ -34,6 +34,10 @@ demo: build check-pg
 
 test: build check-pg
 	TEMPORAL_CLI_PATH=$(BIN)/temporal $(GO) test -count=1 -timeout 20m ./...
+
+# Benchmarks of design §9 (not part of `make test`); results in bench/results.json.
+bench: build check-pg
+	$(GO) run ./bench/b2 -temporal $(BIN)/temporal -out bench/results.json
 
 test-unit: check-go
 	$(GO) test -count=1 -short ./...

@@ -145,7 +145,17 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 				}
 			}
 		}
-	} else if len(in.Fields) > 0 {
+	} else if in.ExpectUpdated != "" && (len(in.Fields) > 0 || in.Status != "") {
+		got, err := a.Jira.GetIssue(ctx, in.IssueID, []string{"updated"}, nil)
+		if err != nil {
+			return nil, classify(err)
+		}
+		if got.FieldString("updated") != in.ExpectUpdated {
+			res.Stale = true
+			return res, nil
+		}
+	}
+	if !in.Create && len(in.Fields) > 0 {
 		if err := a.Jira.EditIssue(ctx, res.IssueID, in.Fields); err != nil {
 			return nil, classify(err)
 		}

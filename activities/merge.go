@@ -24,6 +24,8 @@ const (
 	ReasonResolved       = "resolved_by_operator"
 	ReasonFirstSync      = "first_sync"
 	ReasonStatusKept     = "jira_status_kept"
+	// ReasonFollowsJira marks a Salesforce field that reports what this pass wrote to Jira.
+	ReasonFollowsJira = "follows_jira_write"
 )
 
 // mergeField is one comparable key of a pair: "j:<jira field id>" for values that flow to Jira

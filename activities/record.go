@@ -56,9 +56,9 @@ func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) (*Commi
 		SfModstamp: parseTime(in.SfModstamp), JiraUpdated: parseTime(in.JiraUpdated),
 		SyncedAt: now, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 	}
-	reasons := map[string]string{}
-	for _, d := range in.Decisions {
-		reasons[d.Key] = d.Reason
+	reasons := in.Reasons
+	if reasons == nil {
+		reasons = map[string]string{}
 	}
 	var rows []store.AuditEntry
 	add := func(system, target, prefix, direction string, changes []FieldChange) {
@@ -72,8 +72,8 @@ func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) (*Commi
 			})
 		}
 	}
-	add("jira", in.IssueID, "j:", DirectionSFToJira, in.JiraChanges)
-	add("salesforce", in.SfID, "s:", DirectionJiraToSF, in.SfChanges)
+	add("jira", in.IssueID, "jira:", DirectionSFToJira, in.JiraChanges)
+	add("salesforce", in.SfID, "salesforce:", DirectionJiraToSF, in.SfChanges)
 	link := store.Link{OriginKey: in.OriginKey, Pair: in.Pair, SfObject: in.SfObject, SfID: in.SfID, JiraIssueID: in.IssueID, JiraIssueKey: in.IssueKey}
 	if err := a.Store.CommitSync(ctx, link, ps, rows); err != nil {
 		return nil, classify(err)

@@ -160,6 +160,15 @@ func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInpu
 		}
 		return res, nil
 	}
+	if in.ExpectModstamp != "" && len(in.Fields) > 0 {
+		rec, err := a.SF.Get(ctx, m.Salesforce.Object, in.SfID, "SystemModstamp")
+		if err != nil {
+			return nil, classify(err)
+		}
+		if str(rec["SystemModstamp"]) != in.ExpectModstamp {
+			return &WriteSalesforceResult{SfID: in.SfID, Stale: true}, nil
+		}
+	}
 	if err := a.SF.Update(ctx, m.Salesforce.Object, in.SfID, fields); err != nil {
 		return nil, classify(err)
 	}

@@ -151,11 +151,19 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		res.SFFields[f.SFField] = in.Jira.SFValues[f.SFField]
 	}
 	res.ExpectSF, res.ExpectJira = copyProj(sfSide), copyProj(jiraSide)
+	res.SFBefore, res.Reasons = map[string]string{}, map[string]string{}
+	reason := map[string]string{}
+	for _, d := range out.Decisions {
+		reason[d.Key] = d.Reason
+	}
 	for _, f := range out.WriteJira {
+		res.Reasons["jira:"+f.JiraID] = reason[f.Key]
 		res.ExpectJira[f.Key] = sfSide[f.Key]
 		res.Checks = append(res.Checks, VerifyCheck{Key: f.Key, Label: f.Label, Side: WinnerJira, Want: sfSide[f.Key], Before: jiraSide[f.Key]})
 	}
 	for _, f := range out.WriteSF {
+		res.Reasons["salesforce:"+f.SFField] = reason[f.Key]
+		res.SFBefore[f.SFField] = sfSide[f.Key]
 		res.ExpectSF[f.Key] = jiraSide[f.Key]
 		res.Checks = append(res.Checks, VerifyCheck{Key: f.Key, Label: f.Label, Side: WinnerSF, Want: jiraSide[f.Key], Before: sfSide[f.Key]})
 	}
@@ -165,6 +173,8 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 	for k, v := range derived {
 		key := "s:" + k
 		res.SFFields[k] = v
+		res.SFBefore[k] = sfSide[key]
+		res.Reasons["salesforce:"+k] = ReasonFollowsJira
 		res.Checks = append(res.Checks, VerifyCheck{Key: key, Label: k, Side: WinnerSF, Want: derivedProj[k], Before: sfSide[key]})
 		res.ExpectSF[key], res.ExpectJira[key] = derivedProj[k], derivedProj[k]
 	}

@@ -129,7 +129,12 @@ type TransformResult struct {
 	ExpectSF   mappings.Projection
 	ExpectJira mappings.Projection
 	// Checks are what VerifyPair reads back: every key this plan writes.
-	Checks   []VerifyCheck
+	Checks []VerifyCheck
+	// SFBefore is the record's canonical value of every Salesforce field written (keyed by field),
+	// for the audit's before-image; Reasons says why each written value won, keyed
+	// "jira:<field id>" or "salesforce:<field>".
+	SFBefore map[string]string
+	Reasons  map[string]string
 	Warnings []string
 }
 
@@ -154,6 +159,10 @@ type WriteJiraInput struct {
 	// Before is the issue's projection before the write, for the audit's before-image.
 	Before       mappings.Projection
 	DeleteAction string
+	// ExpectUpdated is the issue's `updated` when the plan was made. If the issue changed since,
+	// nothing is written and the result says Stale, so the pass is planned again (optimistic
+	// concurrency: a user's edit made during the pass is never overwritten).
+	ExpectUpdated string
 	// MarkOrigin writes the pair's origin property on an issue that was created in Jira, once
 	// its Salesforce record exists, so both sides carry the origin key.
 	MarkOrigin bool
@@ -176,6 +185,8 @@ type WriteJiraResult struct {
 	IssueKey string
 	Created  bool
 	Changes  []FieldChange
+	// Stale says the issue changed after the plan was made; nothing was written.
+	Stale bool
 }
 
 // WriteSalesforceInput is what to write to the Salesforce record of a pair, including the
@@ -193,6 +204,9 @@ type WriteSalesforceInput struct {
 	// Before is the record's canonical values before the write, for the audit.
 	Before       mappings.Projection
 	DeleteAction string
+	// ExpectModstamp is the record's SystemModstamp when the plan was made; if the record changed
+	// since, nothing is written and the result says Stale (see WriteJiraInput.ExpectUpdated).
+	ExpectModstamp string
 }
 
 // WriteSalesforceResult lists the Salesforce fields that changed.
@@ -200,6 +214,8 @@ type WriteSalesforceResult struct {
 	SfID    string
 	Created bool
 	Changes []FieldChange
+	// Stale says the record changed after the plan was made; nothing was written.
+	Stale bool
 }
 
 // VerifyCheck is one written value to read back: Side is "sf" or "jira", Want the value
@@ -249,6 +265,7 @@ type CommitSyncInput struct {
 	JiraChanges      []FieldChange
 	SfChanges        []FieldChange
 	Decisions        []Decision
+	Reasons          map[string]string
 	Conflicts        []ConflictNote
 	AppliedConflicts []int64
 	SourceTime       string

@@ -29,6 +29,7 @@ import (
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
@@ -95,6 +96,10 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	_, err = st.Migrate(ctx)
 	require.NoError(t, err)
 
+	log := zap.NewNop()
+	if os.Getenv("SFJIRA_TEST_LOG") != "" {
+		log, _ = zap.NewDevelopment()
+	}
 	attrs := []temporal.SearchAttributeUpdate{}
 	for _, k := range []temporal.SearchAttributeKeyKeyword{workflows.SfObjectTypeKey, workflows.SfRecordIDKey, workflows.JiraIssueKeyKey,
 		workflows.JiraProjectKey, workflows.SyncDirectionKey, workflows.SyncOutcomeKey, workflows.SyncTriggerKey, workflows.ErrorCodeKey} {
@@ -104,7 +109,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		ExistingPath:     cli,
 		LogLevel:         "error",
 		SearchAttributes: temporal.NewSearchAttributes(attrs...),
-		ClientOptions:    &client.Options{Namespace: "default"},
+		ClientOptions:    &client.Options{Namespace: "default", Logger: logging.NewTemporal(log)},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
@@ -134,10 +139,6 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, err)
 	m, err := set.ForObject("Opportunity")
 	require.NoError(t, err)
-	log := zap.NewNop()
-	if testing.Verbose() {
-		log, _ = zap.NewDevelopment()
-	}
 	acts := &activities.Activities{SF: sfc, Jira: jc, Store: st, Mappings: set, Log: log, Actor: "integration@sfjira.demo", SearchLagWindow: 2 * time.Second}
 
 	queue := "sfjira-it-" + uuid.NewString()[:8]

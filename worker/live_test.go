@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
 )
 
@@ -29,8 +32,8 @@ const webhookSecret = "it-webhook-secret"
 // them, and both pollers running as workflows.
 func (s *stack) goLive(t *testing.T, sfPoll, jiraPoll int) string {
 	t.Helper()
-	ingress := &Ingress{Acts: s.acts, JiraSecret: webhookSecret, Log: zap.NewNop()}
-	srv := httptest.NewServer(NewHTTPHandler(s.tc, s.acts, ingress))
+	in := &ingress.Ingress{Acts: s.acts, JiraSecret: webhookSecret, Log: zap.NewNop()}
+	srv := httptest.NewServer(NewHTTPHandler(s.tc, s.acts, in))
 	t.Cleanup(srv.Close)
 	_, err := s.sfEmu.AddOutbound(sfemu.OutboundConfig{Object: "Opportunity", URL: srv.URL + "/webhooks/salesforce",
 		Fields: []string{"Id", "Jira_Issue_Id__c", "SystemModstamp"}})
@@ -154,6 +157,9 @@ func TestLiveChangeCaptureBothWays(t *testing.T) {
 	pollers := []string{workflows.PollerWorkflowID(activities.SourceSalesforce, s.mapping.Pair), workflows.PollerWorkflowID(activities.SourceJira, s.mapping.Pair)}
 	for _, id := range pollers {
 		require.NoError(t, s.tc.TerminateWorkflow(ctx, id, "", "test: hold change capture"))
+	}
+	if dir := os.Getenv("SFJIRA_RECORD_HISTORY"); dir != "" {
+		saveHistory(t, s, pollers[0], "", filepath.Join(dir, "change_poller.json"))
 	}
 	require.NoError(t, s.sf.Update(ctx, "Opportunity", opp, map[string]any{"Description": "Salesforce says: three seats"}))
 	require.NoError(t, s.jira.EditIssue(ctx, key, map[string]any{"description": adf("Jira says: five seats")}))

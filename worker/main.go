@@ -23,6 +23,7 @@ import (
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
+	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
 )
 
@@ -81,7 +82,7 @@ func run(configPath string) error {
 	}
 	defer w.Stop()
 
-	ingress := &Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log}
+	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log}
 	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: NewHTTPHandler(tc, acts, ingress), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
@@ -109,6 +110,8 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 	}
 	w := worker.New(c, taskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: maxActivities,
+		MaxConcurrentWorkflowTaskPollers:   4,
+		MaxConcurrentActivityTaskPollers:   8,
 	})
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
@@ -119,10 +122,9 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 
 // NewHTTPHandler serves /healthz (the process is up), /readyz (Temporal and PostgreSQL answer),
 // /metrics, and the change-notification receivers /webhooks/jira and /webhooks/salesforce.
-func NewHTTPHandler(tc client.Client, acts *activities.Activities, ingress *Ingress) http.Handler {
+func NewHTTPHandler(tc client.Client, acts *activities.Activities, in *ingress.Ingress) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /webhooks/jira", ingress.JiraWebhook)
-	mux.HandleFunc("POST /webhooks/salesforce", ingress.SalesforceOutbound)
+	in.Register(mux)
 	if acts.Metrics != nil {
 		mux.Handle("GET /metrics", acts.Metrics.Handler())
 	}

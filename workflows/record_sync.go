@@ -165,37 +165,42 @@ func activityCtx(ctx workflow.Context, summary string, attempts int32) workflow.
 	})
 }
 
-// maxCreateSteps bounds the passes spent creating the missing side before the merge pass.
-const maxCreateSteps = 3
+// maxSteps bounds the steps of one pass: creating a missing side, or planning again because a
+// side changed while the pass ran (optimistic concurrency).
+const maxSteps = 6
 
 // pass runs fetch → transform (map + merge) → write → verify → record once. Creating a missing
 // side is a step of its own, after which the pass starts over with both sides present.
 func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 	in := w.in
 	outcome := ""
+	// carried are Jira changes written in a step whose Salesforce write then found the record
+	// changed; they are audited with the step that completes the pass.
+	var carried []activities.FieldChange
 	for step := 0; ; step++ {
-		if step > maxCreateSteps {
-			return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("pair %s: the missing side was still missing after %d creates", in.OriginKey, maxCreateSteps), string(catalog.VerifyMismatch), nil)
+		if step > maxSteps {
+			return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("pair %s: no stable plan after %d steps (a side kept changing or a create kept missing)", in.OriginKey, maxSteps),
+				string(catalog.VerifyMismatch), temporal.ApplicationErrorOptions{NonRetryable: true})
 		}
-		w.setStage(ctx, "fetching Salesforce")
+		// Both sides are read at once: the Jira side is found through the link row (or the
+		// origin), so it does not wait for the Salesforce back-link.
+		w.setStage(ctx, "fetching both sides")
+		sfF := workflow.ExecuteActivity(activityCtx(ctx, "fetch "+in.SfObject+" "+w.result.SfID, 10), a.FetchSalesforce,
+			activities.FetchSalesforceInput{Pair: in.Pair, SfID: w.result.SfID, JiraIssueID: w.result.IssueID})
+		jF := workflow.ExecuteActivity(activityCtx(ctx, "fetch Jira issue "+w.result.IssueKey, 10), a.FetchJira,
+			activities.FetchJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, LinkedIssueID: w.result.IssueID})
 		var src activities.FetchSalesforceResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "fetch "+in.SfObject+" "+w.result.SfID, 10), a.FetchSalesforce,
-			activities.FetchSalesforceInput{Pair: in.Pair, SfID: w.result.SfID, JiraIssueID: w.result.IssueID}).Get(ctx, &src); err != nil {
-			return "", err
+		var cur activities.JiraState
+		sfErr, jErr := sfF.Get(ctx, &src), jF.Get(ctx, &cur)
+		if sfErr != nil {
+			return "", sfErr
+		}
+		if jErr != nil {
+			return "", jErr
 		}
 		if src.Found && w.result.SfID != src.SfID {
 			w.result.SfID = src.SfID
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(src.SfID))
-		}
-		w.setStage(ctx, "fetching Jira")
-		linked := src.LinkedIssueID
-		if linked == "" {
-			linked = w.result.IssueID
-		}
-		var cur activities.JiraState
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "fetch Jira issue "+linked, 10), a.FetchJira,
-			activities.FetchJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, LinkedIssueID: linked}).Get(ctx, &cur); err != nil {
-			return "", err
 		}
 		if cur.Found {
 			w.result.IssueID, w.result.IssueKey = cur.IssueID, cur.IssueKey
@@ -275,9 +280,13 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			var wr activities.WriteJiraResult
 			if err := workflow.ExecuteActivity(activityCtx(ctx, "write Jira "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
-				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution, Before: cur.Projection,
+				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution, Before: cur.Projection, ExpectUpdated: cur.Updated,
 			}).Get(ctx, &wr); err != nil {
 				return "", err
+			}
+			if wr.Stale {
+				w.setStage(ctx, "the Jira issue changed meanwhile: planning again")
+				continue
 			}
 			jiraChanges = wr.Changes
 		}
@@ -286,12 +295,18 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			var sw activities.WriteSalesforceResult
 			if err := workflow.ExecuteActivity(activityCtx(ctx, "write "+in.SfObject+" "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
-				CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey, Before: sfBefore(plan.SFSide),
+				CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey, Before: plan.SFBefore, ExpectModstamp: src.Modstamp,
 			}).Get(ctx, &sw); err != nil {
 				return "", err
 			}
+			if sw.Stale {
+				w.setStage(ctx, "the Salesforce record changed meanwhile: planning again")
+				carried = append(carried, jiraChanges...)
+				continue
+			}
 			sfChanges = sw.Changes
 		}
+		jiraChanges = append(carried, jiraChanges...)
 		w.setStage(ctx, "verifying both sides")
 		var vr activities.VerifyPairResult
 		if err := workflow.ExecuteActivity(activityCtx(ctx, "verify "+cur.IssueKey+" ⇄ "+src.SfID, 4), a.VerifyPair, activities.VerifyPairInput{
@@ -320,17 +335,6 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		}
 		return OutcomeUpdated, nil
 	}
-}
-
-// sfBefore turns the Salesforce side ("s:Field" keys) into before-images keyed by field.
-func sfBefore(side map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range side {
-		if f, ok := strings.CutPrefix(k, "s:"); ok {
-			out[f] = v
-		}
-	}
-	return out
 }
 
 func (w *recordSync) noteChanges(changes []activities.FieldChange) {
@@ -389,7 +393,7 @@ func (w *recordSync) commit(ctx workflow.Context, pass int, sfID string, cur act
 		IssueID: cur.IssueID, IssueKey: cur.IssueKey, MappingVersion: plan.MappingVersion,
 		SFSide: sfSide, JiraSide: jiraSide, Held: plan.Held, SfModstamp: sfModstamp, JiraUpdated: jiraUpdated,
 		Pass: pass, Direction: activities.DirectionBidirectional, JiraChanges: jiraChanges, SfChanges: sfChanges,
-		Decisions: plan.Decisions, Conflicts: plan.Conflicts, AppliedConflicts: plan.AppliedConflicts,
+		Decisions: plan.Decisions, Reasons: plan.Reasons, Conflicts: plan.Conflicts, AppliedConflicts: plan.AppliedConflicts,
 		SourceTime: plan.SourceTime, Deleted: deleted,
 	}).Get(ctx, &res)
 	if res.LatencyMS > 0 {

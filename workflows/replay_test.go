@@ -25,12 +25,14 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.RecordSync)
 			r.RegisterWorkflow(workflows.Backfill)
+			r.RegisterWorkflow(workflows.ChangePoller)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
 	// Every workflow type has at least one recorded history, so this test cannot pass empty.
 	require.Positive(t, types["RecordSync"], "no RecordSync history in testdata")
 	require.Positive(t, types["Backfill"], "no Backfill history in testdata")
+	require.Positive(t, types["ChangePoller"], "no ChangePoller history in testdata")
 }
 
 func workflowType(t *testing.T, path string) string {

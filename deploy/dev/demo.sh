@@ -14,6 +14,7 @@ mkdir -p "$STATE"
 export SFJIRA_CONFIG=$ROOT/deploy/dev/sfjira.yaml
 export SFJIRA_SF_CLIENT_SECRET=sfjira-demo-secret   # demo credentials of the emulators only
 export SFJIRA_JIRA_API_TOKEN=sfjira-demo-token
+export SFJIRA_JIRA_WEBHOOK_SECRET=sfjira-demo-webhook-secret
 # The demo keeps its own database so it never touches a real sfjira database on the same server.
 DEMO_DB_NAME=sfjira_demo
 export DATABASE_URL=${DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DEMO_DB_NAME?sslmode=disable}
@@ -71,7 +72,11 @@ PIDS+=($!)
 wait_for "$SF/__admin/stats" "Salesforce emulator" "$STATE/emulators.log"
 wait_for "$JIRA/__admin/stats" "Jira emulator" "$STATE/emulators.log"
 
-bold "sfjira setup (database migrations, search attributes)"
+bold "Salesforce Outbound Message for Opportunity changes → the worker (in a real org: Setup → Outbound Messages)"
+curl -fsS -X POST "$SF/__admin/outbound" -H 'Content-Type: application/json' \
+  -d '{"object":"Opportunity","url":"http://127.0.0.1:8090/webhooks/salesforce","fields":["Id","Jira_Issue_Id__c"]}' >/dev/null && echo "configured"
+
+bold "sfjira setup (database migrations, search attributes, Jira webhook, change pollers)"
 "$BIN/sfjira" setup
 
 bold "Starting the worker (logs: .demo/worker.log)"
@@ -82,27 +87,59 @@ wait_for "http://127.0.0.1:8090/readyz" "worker" "$STATE/worker.log"
 bold "Backfill: every Opportunity → a Jira Epic"
 "$BIN/sfjira" backfill --object Opportunity --wait
 
-bold "Editing one Opportunity in Salesforce (REST PATCH, as a sales rep's edit would)"
 TOKEN=$(curl -fsS "$SF/services/oauth2/token" -d grant_type=client_credentials -d client_id=sfjira-demo \
   -d client_secret="$SFJIRA_SF_CLIENT_SECRET" | sed -E 's/.*"access_token" *: *"([^"]+)".*/\1/')
-Q="SELECT Id, Name, StageName, Amount, Jira_Issue_Key__c FROM Opportunity WHERE StageName = 'Prospecting' ORDER BY Name LIMIT 1"
-ROW=$(curl -fsS -G "$SF/services/data/v62.0/query" -H "Authorization: Bearer $TOKEN" --data-urlencode "q=$Q")
-OPP=$(sed -E 's/.*"Id" *: *"([^"]+)".*/\1/' <<<"$ROW")
-KEY=$(sed -E 's/.*"Jira_Issue_Key__c" *: *"([^"]+)".*/\1/' <<<"$ROW")
-NAME=$(sed -E 's/.*"Name" *: *"([^"]+)".*/\1/' <<<"$ROW")
-echo "Opportunity $OPP \"$NAME\" (Epic $KEY): StageName Prospecting → Closed Won, Amount → 250000"
-curl -fsS -X PATCH "$SF/services/data/v62.0/sobjects/Opportunity/$OPP" -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' -d '{"StageName":"Closed Won","Amount":250000}'
+JAUTH="integration@sfjira.demo:$SFJIRA_JIRA_API_TOKEN"
+sfq() { curl -fsS -G "$SF/services/data/v62.0/query" -H "Authorization: Bearer $TOKEN" --data-urlencode "q=$1"; }
+sfpatch() { curl -fsS -X PATCH "$SF/services/data/v62.0/sobjects/Opportunity/$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2"; }
+jfield() { curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$1?fields=$2"; }
+# js EXPR — evaluates EXPR with `o` bound to the JSON document on stdin (Node.js is required by
+# the emulator conformance tests anyway).
+js() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s);const v=eval(process.argv[1]);console.log(v==null?"":v)})' "$1"; }
+# wait_until DESCRIPTION COMMAND… — retries a check for up to 30 s, printing how long it took.
+wait_until() {
+  local what=$1; shift
+  local start=$(date +%s%N)
+  for _ in $(seq 1 150); do
+    if "$@" >/dev/null 2>&1; then
+      echo "  ✓ $what ($(( ($(date +%s%N) - start) / 1000000 )) ms)"; return 0
+    fi
+    sleep 0.2
+  done
+  echo "  ✗ $what: not seen within 30 s" >&2; FAILED=1; return 1
+}
+FAILED=0
 
-bold "Sync that Opportunity (sfjira sync --sf Opportunity/$OPP --wait)"
-"$BIN/sfjira" sync --sf "Opportunity/$OPP" --wait
-echo "The Epic in Jira now:"
-curl -fsS -u "integration@sfjira.demo:$SFJIRA_JIRA_API_TOKEN" "$JIRA/rest/api/3/issue/$KEY?fields=summary,status,resolution" |
-  sed -E 's/.*"summary" *: *"([^"]*)".*/  summary:    \1/' ; echo
-curl -fsS -u "integration@sfjira.demo:$SFJIRA_JIRA_API_TOKEN" "$JIRA/rest/api/3/issue/$KEY?fields=status,resolution" |
-  grep -oE '"(status|resolution)" *: *\{[^{]*"name" *: *"[^"]*"' | sed -E 's/"(status|resolution)".*"name" *: *"([^"]*)"/  \1: \2/'
+ROW=$(sfq "SELECT Id, Name, Jira_Issue_Key__c FROM Opportunity WHERE StageName = 'Prospecting' ORDER BY Name LIMIT 1")
+OPP=$(js 'o.records[0].Id' <<<"$ROW"); KEY=$(js 'o.records[0].Jira_Issue_Key__c' <<<"$ROW"); NAME=$(js 'o.records[0].Name' <<<"$ROW")
 
-bold "Sync it again: nothing changed, so nothing is written"
+bold "Salesforce → Jira in real time: a rep closes \"$NAME\" ($OPP, Epic $KEY) as won"
+sfpatch "$OPP" '{"StageName":"Closed Won","Amount":250000}'
+epic_done() { [ "$(jfield "$KEY" status,resolution | js 'o.fields.status.name+"/"+(o.fields.resolution||{}).name')" = "Done/Done" ]; }
+wait_until "Epic $KEY walked To Do → In Progress → Done, resolution Done (Outbound Message → worker)" epic_done
+
+bold "Jira → Salesforce in real time: the team renames the Epic and moves it back to In Progress"
+curl -fsS -X PUT -u "$JAUTH" -H 'Content-Type: application/json' "$JIRA/rest/api/3/issue/$KEY" \
+  -d '{"fields":{"summary":"Renewal 2027 – scope agreed with the customer"}}'
+TID=$(curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$KEY/transitions" | js 'o.transitions.find(t=>t.name==="Reopen").id')
+curl -fsS -X POST -u "$JAUTH" -H 'Content-Type: application/json' "$JIRA/rest/api/3/issue/$KEY/transitions" -d "{\"transition\":{\"id\":\"$TID\"}}"
+opp_renamed() { [ "$(sfq "SELECT Name, Jira_Status__c FROM Opportunity WHERE Id = '$OPP'" | js 'o.records[0].Name+"|"+o.records[0].Jira_Status__c')" = "Renewal 2027 – scope agreed with the customer|To Do" ]; }
+wait_until "Opportunity Name and Jira_Status__c follow the Epic (signed webhook → worker)" opp_renamed
+
+bold "A conflict resolved by policy: both sides rename the same record at once"
+sfpatch "$OPP" '{"Name":"Renewal 2027 (Salesforce wording)"}'
+sleep 0.05
+curl -fsS -X PUT -u "$JAUTH" -H 'Content-Type: application/json' "$JIRA/rest/api/3/issue/$KEY" \
+  -d '{"fields":{"summary":"Renewal 2027 (Jira wording)"}}'
+both_agree() { [ "$(sfq "SELECT Name FROM Opportunity WHERE Id = '$OPP'" | js 'o.records[0].Name')" = "Renewal 2027 (Jira wording)" ] &&
+  [ "$(jfield "$KEY" summary | js 'o.fields.summary')" = "Renewal 2027 (Jira wording)" ]; }
+wait_until "both sides settle on the later edit (Name ⇄ summary is last_writer_wins in the mapping)" both_agree
+echo "The audit trail of this pair (before → after, and why each value won):"
+"$BIN/sfjira" audit --sf "Opportunity/$OPP" --last 8
+
+idle() { ! "$BIN/temporal" workflow describe --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json 2>/dev/null | grep -q 'STATUS_RUNNING'; }
+wait_until "the pair's workflow has drained its events (our own writes came back as echoes and wrote nothing)" idle
+bold "Sync it again by hand: nothing changed, so nothing is written"
 "$BIN/sfjira" sync --sf "Opportunity/$OPP" --wait
 
 bold "Verify: every Opportunity has exactly one matching, back-linked Epic"
@@ -119,12 +156,15 @@ bold "Where to look"
 cat <<TXT
   Temporal UI, every Opportunity sync:  $UI/namespaces/default/workflows?query=SfObjectType%3D%22Opportunity%22
   the edited record's runs:             $UI/namespaces/default/workflows?query=SfRecordId%3D%22$OPP%22
+  change pollers:                       $UI/namespaces/default/workflows?query=WorkflowType%3D%22ChangePoller%22
+  worker metrics:                       http://127.0.0.1:8090/metrics
   Jira emulator issues:                 $JIRA/__admin/issues
   API call counts:                      $SF/__admin/stats  and  $JIRA/__admin/stats
   logs:                                 .demo/worker.log  .demo/temporal.log  .demo/emulators.log
 TXT
 
 if [ "${DEMO_ONCE:-}" = "1" ]; then
+  if [ $FAILED -ne 0 ]; then VERIFY=1; fi
   if [ $VERIFY -eq 0 ]; then echo; echo "DEMO OK: every Epic matches its Opportunity"; else echo; echo "DEMO FAILED: see the verify report above"; fi
   exit $VERIFY
 fi

@@ -1,4 +1,7 @@
-package main
+// Package ingress receives change notifications from Salesforce (Outbound Messages) and Jira
+// (admin webhooks) over HTTP and hands them to the pairs' workflows; the worker serves it, and the
+// benchmarks reuse it.
+package ingress
 
 import (
 	"encoding/json"
@@ -15,6 +18,19 @@ import (
 
 // maxDeliveryBytes bounds a webhook or outbound-message body.
 const maxDeliveryBytes = 5 << 20
+
+// Handler returns the routes of both receivers.
+func (in *Ingress) Handler() http.Handler {
+	mux := http.NewServeMux()
+	in.Register(mux)
+	return mux
+}
+
+// Register adds POST /webhooks/jira and POST /webhooks/salesforce to a mux.
+func (in *Ingress) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /webhooks/jira", in.JiraWebhook)
+	mux.HandleFunc("POST /webhooks/salesforce", in.SalesforceOutbound)
+}
 
 // Ingress receives change notifications from both systems and hands them to the pairs'
 // workflows. It answers success only after every change is durably with Temporal, so the
