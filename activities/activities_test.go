@@ -367,3 +367,43 @@ fields:
 	require.Contains(t, text, "type number does not fit Salesforce field CloseDate of type date")
 	require.Contains(t, text, "fix:")
 }
+
+type recordingStarter struct{ got []activities.SyncStart }
+
+func (r *recordingStarter) StartSync(_ context.Context, s activities.SyncStart) error {
+	r.got = append(r.got, s)
+	return nil
+}
+
+// Polling must neither miss nor repeat a change, across identical timestamps and restarts.
+func TestPollSalesforceIdenticalTimestampsAndRestart(t *testing.T) {
+	f := newFixture(t)
+	rec := &recordingStarter{}
+	f.acts.Syncs = rec
+	poll := func() *activities.PollResult {
+		v, err := f.env.ExecuteActivity(f.acts.PollChanges, activities.PollInput{Pair: pair, Source: activities.SourceSalesforce, BaseIntervalSeconds: 1})
+		require.NoError(t, err)
+		var res activities.PollResult
+		require.NoError(t, v.Get(&res))
+		return &res
+	}
+	require.Zero(t, poll().Events, "the first poll only sets the watermark")
+	ids := []string{f.firstOpportunity(t, "StageName = 'Prospecting'"), f.firstOpportunity(t, "StageName = 'Closed Won'")}
+	// Freeze the emulated org's clock: both edits get the very same SystemModstamp.
+	frozen := time.Now().UTC().Add(time.Second).Truncate(time.Millisecond)
+	f.sfEmu.SetClock(func() time.Time { return frozen })
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", ids[0], map[string]any{"NextStep": "call back"}))
+	require.Equal(t, 1, poll().Events)
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", ids[1], map[string]any{"NextStep": "send quote"}))
+	require.Equal(t, 1, poll().Events, "a second record at the same timestamp is seen, the first is not handed over again")
+	require.Zero(t, poll().Events)
+	// A restarted worker (new activities, same database) carries on from the stored watermark.
+	restarted := *f.acts
+	restarted.Syncs = rec
+	f.env.RegisterActivity(&restarted)
+	require.Zero(t, poll().Events)
+	require.Len(t, rec.got, 2)
+	require.Equal(t, "sf/"+ids[0], rec.got[0].OriginKey)
+	require.Equal(t, "sf/"+ids[1], rec.got[1].OriginKey)
+	require.Equal(t, activities.TriggerSalesforcePoll, rec.got[1].Trigger)
+}

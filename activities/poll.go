@@ -61,11 +61,12 @@ func (a *Activities) PollChanges(ctx context.Context, in PollInput) (*PollResult
 	}
 	source := in.Source + ":" + in.Pair
 	wm, err := a.Store.GetWatermark(ctx, source)
+	// On the first run only changes from now on are handed over (what exists already is the
+	// backfill's job); the records already in the watermark's window are remembered as seen.
+	var firstRunFrom time.Time
 	if errors.Is(err, store.ErrNotFound) {
-		// First run: changes from now on; what exists already is the backfill's job.
-		now := time.Now().UTC()
-		return &PollResult{Watermark: now.Format(time.RFC3339Nano), NextIntervalSeconds: in.BaseIntervalSeconds},
-			classify(a.Store.SetWatermark(ctx, store.Watermark{Source: source, At: now}))
+		firstRunFrom = time.Now().UTC()
+		wm, err = &store.Watermark{Source: source, At: firstRunFrom}, nil
 	}
 	if err != nil {
 		return nil, classify(err)
@@ -141,7 +142,7 @@ func (a *Activities) PollChanges(ctx context.Context, in PollInput) (*PollResult
 		if c.at.After(newAt) {
 			newAt = c.at
 		}
-		if seen[key] {
+		if seen[key] || c.at.Before(firstRunFrom) {
 			continue
 		}
 		ev := ChangeEvent{Pair: in.Pair, Source: in.Source, SfID: c.id, JiraIssueID: c.issueID}

@@ -89,6 +89,7 @@ type Stats struct {
 type Server struct {
 	opts   Options
 	now    func() time.Time
+	clock  atomic.Pointer[func() time.Time]
 	schema *schema
 	orgID  string // 18 chars
 	userID string
@@ -141,7 +142,6 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:      opts,
-		now:       opts.Now,
 		schema:    buildSchema(),
 		orgID:     makeID("00D", 3521614606208+777),
 		userID:    makeID("005", idCounterStart),
@@ -151,6 +151,9 @@ func New(opts Options) *Server {
 		faultRand: mrand.New(mrand.NewSource(7)),
 		createdAt: opts.Now(),
 	}
+	clock := opts.Now
+	s.clock.Store(&clock)
+	s.now = func() time.Time { return (*s.clock.Load())() }
 	if opts.JWTClockSkew <= 0 {
 		s.opts.JWTClockSkew = 2 * time.Minute
 	}
@@ -993,4 +996,10 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request, o *objectD
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// SetClock replaces the emulated org's clock, e.g. to give several writes the very same
+// SystemModstamp in a test. It is safe to call while requests are served.
+func (s *Server) SetClock(now func() time.Time) {
+	s.clock.Store(&now)
 }
