@@ -64,7 +64,7 @@ func execute(args []string) int {
 	root.PersistentFlags().StringVar(&g.configPath, "config", def, "path of the sfjira YAML config (env SFJIRA_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override the config's log level (debug, info, warn, error)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), errorsCmd())
+	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), dlqCmd(g), debugCmd(), errorsCmd())
 	root.SetArgs(args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

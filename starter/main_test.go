@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sfjira/sfjira/internal/catalog"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -38,4 +40,23 @@ mappings:
   dir: `+mdir+"\n"), 0o644))
 	t.Setenv("SFJIRA_TEST_SECRET", "x")
 	require.Equal(t, 2, execute([]string{"--config", cfg, "backfill", "--object", "Widget__c"}))
+}
+
+func TestDebugReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob("../workflows/testdata/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		require.Equal(t, 0, execute([]string{"debug", "replay", "--history", f}), f)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"events":[]}`), 0o644))
+	require.Equal(t, 1, execute([]string{"debug", "replay", "--history", bad}))
+	require.Equal(t, 2, execute([]string{"dlq", "replay"}), "replay needs an id, --code or --all")
+}
+
+func TestErrorsDocIsGeneratedFromTheCatalog(t *testing.T) {
+	want, err := os.ReadFile("../docs/errors.md")
+	require.NoError(t, err)
+	require.Equal(t, string(want), errorsMarkdown(catalog.All()), "docs/errors.md is stale: run `go run ./starter errors --markdown > docs/errors.md`")
 }
