@@ -58,9 +58,14 @@ func (s *stack) quiesce(t *testing.T, settle time.Duration, max time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(max)
 	quiet := 0
+	lastLog := time.Now()
 	for time.Now().Before(deadline) {
 		resp, err := s.tc.CountWorkflow(s.ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: `WorkflowType = "RecordSync" AND ExecutionStatus = "Running"`})
 		require.NoError(t, err)
+		if time.Since(lastLog) > 15*time.Second {
+			t.Logf("waiting for quiescence: %d syncs running", resp.Count)
+			lastLog = time.Now()
+		}
 		if resp.Count == 0 {
 			quiet++
 			if time.Duration(quiet)*500*time.Millisecond >= settle {
