@@ -166,6 +166,8 @@ func TestLiveChangeCaptureBothWays(t *testing.T) {
 	if dir := os.Getenv("SFJIRA_RECORD_HISTORY"); dir != "" {
 		saveHistory(t, s, pollers[0], "", filepath.Join(dir, "change_poller.json"))
 	}
+	// Let anything already handed over finish before the two edits.
+	s.quiesce(t, 2*time.Second, time.Minute)
 	require.NoError(t, s.sf.Update(ctx, "Opportunity", opp, map[string]any{"Description": "Salesforce says: three seats"}))
 	require.NoError(t, s.jira.EditIssue(ctx, key, map[string]any{"description": adf("Jira says: five seats")}))
 	_, out, err := s.sync(opp)
