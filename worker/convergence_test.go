@@ -139,7 +139,8 @@ func TestConvergence(t *testing.T) {
 	t.Logf("%d edits (%d API writes, %d same-field pairs, %d deletes) issued in %s", edits, realEdits, sameField, len(deleted), time.Since(editStart).Round(time.Millisecond))
 
 	// Quiescence: deletes need the getDeleted window (over a minute) and lost events the pollers.
-	s.quiesceAll(t, recs, deleted, 6*time.Minute)
+	wait := time.Duration(envInt("SFJIRA_CONVERGENCE_WAIT_MINUTES", 6)) * time.Minute
+	s.quiesceAll(t, recs, deleted, wait)
 	t.Logf("quiescent %s after the last edit", time.Since(editStart).Round(time.Second))
 
 	// Decide every queued conflict, alternating sides, and let the syncs apply them.
@@ -152,7 +153,7 @@ func TestConvergence(t *testing.T) {
 		req := activities.SyncStart{OriginKey: c.OriginKey, Pair: c.Pair, SfObject: "Opportunity", SfID: c.OriginKey[3:], Trigger: "conflict_resolved", Source: "operator"}
 		require.NoError(t, s.acts.Syncs.StartSync(ctx, req))
 	}
-	s.quiesceAll(t, recs, deleted, 3*time.Minute)
+	s.quiesceAll(t, recs, deleted, wait)
 	open, err = s.store.OpenConflicts(ctx, "")
 	require.NoError(t, err)
 	require.Empty(t, open, "every decided conflict is applied")
