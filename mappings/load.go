@@ -507,7 +507,7 @@ func (l *loader) status(m *Mapping, n *yaml.Node) {
 		return
 	}
 	l.require(o, "status", "sf", "values")
-	st := &StatusMap{Line: o.node.Line, Values: map[string]StatusTarget{}}
+	st := &StatusMap{Line: o.node.Line, Values: map[string]StatusTarget{}, ValueLines: map[string]int{}}
 	if k, ok := o.keys["sf"]; ok {
 		st.Line = k.Line
 	}
@@ -546,6 +546,8 @@ func (l *loader) status(m *Mapping, n *yaml.Node) {
 				t.Status, _, _ = l.str(vo, "status")
 				t.Resolution, _, _ = l.str(vo, "resolution")
 				st.Values[k.Value] = t
+				st.Order = append(st.Order, k.Value)
+				st.ValueLines[k.Value] = k.Line
 			}
 		}
 	}

@@ -106,7 +106,13 @@ type StatusMap struct {
 	SF       string
 	Unmapped string // fail | keep
 	Values   map[string]StatusTarget
-	Line     int
+	// Order lists the Salesforce values in file order (for documentation and preflight
+	// reports; lookups use Values).
+	Order []string
+	// ValueLines is the line of each Salesforce value in the file, so live checks (preflight)
+	// can point at the entry to fix.
+	ValueLines map[string]int
+	Line       int
 
 	valuesLine int
 }
