@@ -14,6 +14,9 @@ type SFField struct {
 	Updateable       bool
 	ReferenceTo      []string
 	RelationshipName string
+	// PicklistValues are the active values of a picklist (preflight checks the status map
+	// covers them).
+	PicklistValues []string
 }
 
 // SFObject is one Salesforce object's describe, reduced to its fields.

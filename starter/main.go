@@ -68,7 +68,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.PersistentFlags().StringVar(&g.configPath, "config", def, "path of the sfjira YAML config (env SFJIRA_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override the config's log level (debug, info, warn, error)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), errorsCmd(), mappingCmd())
+	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), errorsCmd(), mappingCmd(), preflightCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
