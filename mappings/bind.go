@@ -144,6 +144,10 @@ func compatible(bf BoundField) string {
 			ok = st == "number"
 		case TypeCheckbox:
 			ok = st == "number" || (st == "string" && !bf.ADF)
+		case TypePicklist:
+			ok = st == "option" || st == "priority" || (st == "string" && !bf.ADF)
+		case TypeMultiPicklist:
+			ok = st == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string")
 		}
 	} else { // jira_to_sf: Jira values are read and converted, so accept more shapes
 		switch bf.Type {
@@ -159,6 +163,10 @@ func compatible(bf BoundField) string {
 			ok = st == "number"
 		case TypeCheckbox:
 			ok = st == "number" || st == "string"
+		case TypePicklist:
+			ok = contains([]string{"option", "priority", "string", "status", "resolution", "issuetype"}, st) && !bf.ADF
+		case TypeMultiPicklist:
+			ok = st == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string")
 		}
 	}
 	if ok {
@@ -179,6 +187,10 @@ func suggestType(bf BoundField) string {
 		return TypeDateTime
 	case bf.SchemaType == "number":
 		return TypeNumber
+	case bf.SchemaType == "option" || bf.SchemaType == "priority":
+		return TypePicklist
+	case bf.SchemaType == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string"):
+		return TypeMultiPicklist
 	}
 	return ""
 }

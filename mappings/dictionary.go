@@ -9,14 +9,16 @@ import (
 // jiraSchemaFor names the Jira field schemas a mapping type writes to (sf_to_jira/both), as
 // checked by Bind; the data dictionary shows it so reviewers see both sides of every field.
 var jiraSchemaFor = map[string]string{
-	TypeText:     "string (single line)",
-	TypeRichText: "ADF document (description, environment, multi-line text)",
-	TypeDate:     "date",
-	TypeDateTime: "datetime",
-	TypeNumber:   "number",
-	TypeCurrency: "number",
-	TypePercent:  "number",
-	TypeCheckbox: "number (1/0) or string (true/false)",
+	TypeText:          "string (single line)",
+	TypeRichText:      "ADF document (description, environment, multi-line text)",
+	TypeDate:          "date",
+	TypeDateTime:      "datetime",
+	TypeNumber:        "number",
+	TypeCurrency:      "number",
+	TypePercent:       "number",
+	TypeCheckbox:      "number (1/0) or string (true/false)",
+	TypePicklist:      "option (select list), priority or string",
+	TypeMultiPicklist: "array of option (multi-select) or string (labels)",
 }
 
 // Dictionary renders the canonical data dictionary of a set of mappings as Markdown: per
@@ -93,6 +95,25 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
 			cell(f.SF), cell(f.Jira), f.Type, strings.Join(sfTypesFor[f.Type], ", "), cell(jiraSchema),
 			arrow(f.Direction), f.Owner, f.Conflict, cell(req), cell(strings.Join(limits, "; ")), f.Line)
+	}
+	for _, f := range m.Fields {
+		vm := f.ValueMap
+		if vm == nil {
+			continue
+		}
+		fmt.Fprintf(b, "\n### Values of %s ↔ %s\n\n", f.SF, f.Jira)
+		if vm.Unmapped == UnmappedPass {
+			b.WriteString("Values not listed are copied unchanged. ")
+		} else {
+			b.WriteString("A value not listed stops the record's sync with MAPPING_VALUE_UNMAPPED. ")
+		}
+		b.WriteString("Values match ignoring case and surrounding spaces; the map applies in both directions.\n\n")
+		if len(vm.Order) > 0 {
+			b.WriteString("| Salesforce value | Jira value |\n|---|---|\n")
+			for _, v := range vm.Order {
+				fmt.Fprintf(b, "| %s | %s |\n", cell(v), cell(vm.Pairs[v]))
+			}
+		}
 	}
 	if st := m.Status; st != nil {
 		b.WriteString("\n### Status\n\n")

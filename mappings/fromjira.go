@@ -62,6 +62,8 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 			return strconv.FormatBool(v)
 		}
 		return ""
+	case TypePicklist, TypeMultiPicklist:
+		return projectJiraPicklist(bf, raw)
 	}
 	return jiraText(raw)
 }
@@ -189,6 +191,10 @@ func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
 			}
 		case TypeCheckbox:
 			if v, ok := jiraBool(raw); ok {
+				out[bf.SF] = v
+			}
+		case TypePicklist, TypeMultiPicklist:
+			if v, ok := picklistToSalesforce(bf, raw); ok {
 				out[bf.SF] = v
 			}
 		}

@@ -58,6 +58,8 @@ func canonicalSF(bf BoundField, v any) string {
 		}
 		c, _ := RoundDecimal(f, bf.Precision)
 		return c
+	case TypePicklist, TypeMultiPicklist:
+		return canonicalSFPicklist(bf, v)
 	case TypeCheckbox:
 		switch t := v.(type) {
 		case bool:

@@ -288,6 +288,14 @@ func (b *Bound) CheckSalesforceData(describe func(object string) (*SFObject, err
 					"Salesforce field %s holds up to %d characters but Jira field %s takes %d", f.SF, sf.Length, f.Jira, limit)
 			}
 		}
+		if vm := f.ValueMap; vm != nil && f.FlowsToJira() && vm.Unmapped != UnmappedPass {
+			for _, v := range sf.PicklistValues {
+				if _, ok := vm.toJira[foldValue(v)]; !ok {
+					r.add(m, f.Line, fmt.Sprintf("add `%s: <Jira value>` under values, or set unmapped: pass", yamlKey(v)),
+						"%s value %q (active in Salesforce) has no Jira value in the mapping", f.SF, v)
+				}
+			}
+		}
 		if m.Jira.CreateInSalesforce && f.FlowsToSF() && !sf.Createable {
 			r.add(m, f.Line, "give the integration user create access to the field, or make the field sf_to_jira",
 				"Salesforce field %s is not createable, but issues created in Jira create records with it (create_in_salesforce: true)", f.SF)
