@@ -55,6 +55,7 @@ var sfTypesFor = map[string][]string{
 	TypeCheckbox:      {"boolean"},
 	TypePicklist:      {"picklist", "string", "combobox"},
 	TypeMultiPicklist: {"multipicklist"},
+	TypeUser:          {"email", "string"},
 }
 
 // CheckSalesforce checks every Salesforce field the mapping names against the org's live

@@ -19,6 +19,7 @@ var jiraSchemaFor = map[string]string{
 	TypeCheckbox:      "number (1/0) or string (true/false)",
 	TypePicklist:      "option (select list), priority or string",
 	TypeMultiPicklist: "array of option (multi-select) or string (labels)",
+	TypeUser:          "user (accountId, looked up by e-mail)",
 }
 
 // Dictionary renders the canonical data dictionary of a set of mappings as Markdown: per

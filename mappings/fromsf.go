@@ -60,6 +60,8 @@ func canonicalSF(bf BoundField, v any) string {
 		return c
 	case TypePicklist, TypeMultiPicklist:
 		return canonicalSFPicklist(bf, v)
+	case TypeUser:
+		return canonicalEmail(fmt.Sprint(v))
 	case TypeCheckbox:
 		switch t := v.(type) {
 		case bool:

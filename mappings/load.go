@@ -25,8 +25,8 @@ var (
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
-	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist}
-	laterTypes      = []string{"multi_picklist", "user", "lookup"}
+	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser}
+	laterTypes      = []string{"multi_picklist", "lookup"}
 	directions      = []string{DirSFToJira, DirJiraToSF, DirBoth}
 	owners          = []string{OwnerSF, OwnerJira, OwnerBoth}
 	conflicts       = []string{ConflictOwnerWins, ConflictLastWriterWins, ConflictManual}
@@ -715,7 +715,7 @@ func defaultValue(typ string, n *yaml.Node) (any, string) {
 	}
 	tag := n.ShortTag()
 	switch typ {
-	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist:
+	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist, TypeUser:
 		return n.Value, ""
 	case TypeNumber, TypeCurrency, TypePercent:
 		if tag == "!!int" || tag == "!!float" {

@@ -18,6 +18,9 @@ const (
 	// TypeMultiPicklist maps a Salesforce multi-select picklist ("A;B") to a Jira multi-select
 	// field or labels, value by value.
 	TypeMultiPicklist = "multipicklist"
+	// TypeUser maps a Salesforce e-mail (e.g. Owner.Email) to a Jira user field (assignee,
+	// reporter, user pickers) by looking the e-mail up in Bound.Users, and back.
+	TypeUser = "user"
 
 	DirSFToJira = "sf_to_jira"
 	DirJiraToSF = "jira_to_sf"

@@ -149,3 +149,13 @@ func (c *Client) IssueTypeWorkflow(ctx context.Context, projectID, issueTypeID s
 	}
 	return nil, fmt.Errorf("jira: workflow %q of issue type %s not found by workflow search", name, issueTypeID)
 }
+
+// GetUser reads one user by account id (GET /rest/api/3/user?accountId=); emailAddress is
+// empty when the user's privacy settings hide it.
+func (c *Client) GetUser(ctx context.Context, accountID string) (*User, error) {
+	var u User
+	if _, err := c.do(ctx, http.MethodGet, "/rest/api/3/user", url.Values{"accountId": {accountID}}, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
