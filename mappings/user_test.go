@@ -77,3 +77,38 @@ func TestUserFieldRoundTrip(t *testing.T) {
 	assert.False(t, errors.As(err, &re), "%v", err)
 	assert.ErrorContains(t, err, "jira down")
 }
+
+// FuzzUserField sends arbitrary e-mails through a user field: either a catalogued record error,
+// or the user reaches Jira and reads back to the same canonical e-mail on both sides.
+func FuzzUserField(f *testing.F) {
+	for _, s := range []string{"ana@example.com", " ANA@Example.COM\t", "bo@x", "@", "", "ana@example.com;bo@x", "ü@例え.jp", "\xff@x"} {
+		f.Add(s)
+	}
+	m, err := Load("u.yaml", []byte(header+"  - sf: Owner_Email__c\n    jira: assignee\n    type: user\n    direction: both\n"))
+	require.NoError(f, err)
+	b, err := m.Bind(append(append([]JiraField{}, jiraFields...), JiraField{ID: "assignee", Name: "Assignee", SchemaType: "user"}))
+	require.NoError(f, err)
+	b.Users = mapDirectory{"ana@example.com": "acc-1", "bo@x": "acc-2", "ü@例え.jp": "acc-3"}
+	f.Fuzz(func(t *testing.T, email string) {
+		rec := map[string]any{"Name": "n", "Owner_Email__c": email}
+		d, err := b.ToJira("Opportunity 006f", RecordGetter(rec))
+		if err != nil {
+			var re *RecordError
+			if !errors.As(err, &re) {
+				t.Fatalf("uncatalogued error: %v", err)
+			}
+			return
+		}
+		raw, _ := json.Marshal(d.Fields)
+		var issue map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &issue); err != nil {
+			t.Fatal(err)
+		}
+		if diff := d.Projection.Diff(b.ProjectJira(issue)); len(diff) > 0 {
+			t.Fatalf("Jira reads back differently: %v", diff)
+		}
+		if got, want := b.ProjectSalesforceValues(b.ToSalesforce(issue)), b.ProjectSalesforce(RecordGetter(rec)); got["Owner_Email__c"] != want["Owner_Email__c"] {
+			t.Fatalf("%q came back as %q", want["Owner_Email__c"], got["Owner_Email__c"])
+		}
+	})
+}
