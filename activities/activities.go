@@ -48,6 +48,7 @@ type MappingSet struct {
 
 	mu    sync.Mutex
 	bound map[string]*mappings.Bound
+	users *jiraUsers // user fields' e-mail ↔ accountId directory, created on first use
 }
 
 // NewMappingSet indexes mappings by pair name; pair names must be unique.
@@ -113,6 +114,12 @@ func (s *MappingSet) Bound(ctx context.Context, pair string) (*mappings.Bound, e
 	b, err := m.Bind(jf)
 	if err != nil {
 		return nil, newError(catalog.MappingBindFailed, err.Error(), nil)
+	}
+	if b.HasUserFields() {
+		if s.users == nil {
+			s.users = newJiraUsers(s.jira)
+		}
+		b.Users = s.users
 	}
 	s.bound[pair] = b
 	return b, nil

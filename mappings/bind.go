@@ -17,6 +17,26 @@ type JiraField struct {
 type Bound struct {
 	Mapping *Mapping
 	Fields  []BoundField
+	// Users resolves e-mails and Jira account ids for user fields; the caller sets it (the
+	// worker uses the Jira site's users). Nil makes every non-empty user value an error.
+	Users UserDirectory
+}
+
+// UserDirectory looks Jira users up by e-mail and by account id, so user fields map a
+// Salesforce e-mail to an accountId and back. Lookups ignore case of the e-mail.
+type UserDirectory interface {
+	AccountID(email string) (accountID string, ok bool, err error)
+	Email(accountID string) (email string, ok bool, err error)
+}
+
+// HasUserFields reports whether any field needs a UserDirectory.
+func (b *Bound) HasUserFields() bool {
+	for _, f := range b.Fields {
+		if f.Type == TypeUser {
+			return true
+		}
+	}
+	return false
 }
 
 // BoundField is a FieldMap plus the Jira field it resolved to.
@@ -144,6 +164,12 @@ func compatible(bf BoundField) string {
 			ok = st == "number"
 		case TypeCheckbox:
 			ok = st == "number" || (st == "string" && !bf.ADF)
+		case TypePicklist:
+			ok = st == "option" || st == "priority" || (st == "string" && !bf.ADF)
+		case TypeMultiPicklist:
+			ok = st == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string")
+		case TypeUser:
+			ok = st == "user"
 		}
 	} else { // jira_to_sf: Jira values are read and converted, so accept more shapes
 		switch bf.Type {
@@ -159,6 +185,12 @@ func compatible(bf BoundField) string {
 			ok = st == "number"
 		case TypeCheckbox:
 			ok = st == "number" || st == "string"
+		case TypePicklist:
+			ok = contains([]string{"option", "priority", "string", "status", "resolution", "issuetype"}, st) && !bf.ADF
+		case TypeMultiPicklist:
+			ok = st == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string")
+		case TypeUser:
+			ok = st == "user"
 		}
 	}
 	if ok {
@@ -179,6 +211,12 @@ func suggestType(bf BoundField) string {
 		return TypeDateTime
 	case bf.SchemaType == "number":
 		return TypeNumber
+	case bf.SchemaType == "option" || bf.SchemaType == "priority":
+		return TypePicklist
+	case bf.SchemaType == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string"):
+		return TypeMultiPicklist
+	case bf.SchemaType == "user":
+		return TypeUser
 	}
 	return ""
 }

@@ -14,6 +14,9 @@ type SFField struct {
 	Updateable       bool
 	ReferenceTo      []string
 	RelationshipName string
+	// PicklistValues are the active values of a picklist (preflight checks the status map
+	// covers them).
+	PicklistValues []string
 }
 
 // SFObject is one Salesforce object's describe, reduced to its fields.
@@ -42,14 +45,17 @@ func (o *SFObject) relationship(name string) *SFField {
 
 // sfTypesFor lists the Salesforce field types a mapping type can read from or write to.
 var sfTypesFor = map[string][]string{
-	TypeText:     {"string", "textarea", "picklist", "email", "url", "phone", "id", "reference", "combobox", "encryptedstring"},
-	TypeRichText: {"textarea", "string"},
-	TypeDate:     {"date", "datetime"},
-	TypeDateTime: {"datetime"},
-	TypeNumber:   {"double", "int", "long", "currency", "percent"},
-	TypeCurrency: {"currency", "double"},
-	TypePercent:  {"percent", "double"},
-	TypeCheckbox: {"boolean"},
+	TypeText:          {"string", "textarea", "picklist", "email", "url", "phone", "id", "reference", "combobox", "encryptedstring"},
+	TypeRichText:      {"textarea", "string"},
+	TypeDate:          {"date", "datetime"},
+	TypeDateTime:      {"datetime"},
+	TypeNumber:        {"double", "int", "long", "currency", "percent"},
+	TypeCurrency:      {"currency", "double"},
+	TypePercent:       {"percent", "double"},
+	TypeCheckbox:      {"boolean"},
+	TypePicklist:      {"picklist", "string", "combobox"},
+	TypeMultiPicklist: {"multipicklist"},
+	TypeUser:          {"email", "string"},
 }
 
 // CheckSalesforce checks every Salesforce field the mapping names against the org's live
@@ -144,7 +150,7 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 
 func suggestFor(sfType string) string {
 	var out []string
-	for _, t := range []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox} {
+	for _, t := range fieldTypes {
 		if contains(sfTypesFor[t], strings.ToLower(sfType)) {
 			out = append(out, t)
 		}

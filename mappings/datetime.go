@@ -23,14 +23,26 @@ var dateTimeInputs = []string{
 }
 
 func parseDate(s string) (time.Time, error) {
-	return time.Parse(dateLayout, strings.TrimSpace(s))
+	t, err := time.Parse(dateLayout, strings.TrimSpace(s))
+	if err == nil && !fourDigitYear(t) {
+		return time.Time{}, fmt.Errorf("date %q is outside the years 0001-9999", s)
+	}
+	return t, err
 }
+
+// fourDigitYear keeps values inside what ISO 8601 without expansion (and both systems) can
+// write, so a value accepted once always reads back: 0000-01-01T00:00+00:01 would otherwise
+// become the unwritable date -0001-12-31 in UTC.
+func fourDigitYear(t time.Time) bool { return t.Year() >= 1 && t.Year() <= 9999 }
 
 // parseDateTime accepts the ISO 8601 forms Salesforce and Jira emit (+0000, +00:00, Z).
 func parseDateTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, l := range dateTimeInputs {
 		if t, err := time.Parse(l, s); err == nil {
+			if !fourDigitYear(t.UTC()) {
+				return time.Time{}, fmt.Errorf("datetime %q is outside the years 0001-9999 in UTC", s)
+			}
 			return t.UTC(), nil
 		}
 	}

@@ -118,8 +118,8 @@ func TestToJiraTruncatesUnicodeName(t *testing.T) {
 	rec["Name"] = strings.Repeat("é", 300)
 	d, err := b.ToJira("Opportunity 006x", RecordGetter(rec))
 	require.NoError(t, err)
-	assert.Equal(t, strings.Repeat("é", 254)+"…", d.Fields["summary"])
-	assert.Equal(t, []string{"truncated Name (→ summary) to 255 characters"}, d.Warnings)
+	assert.Equal(t, strings.Repeat("é", 119)+"…", d.Fields["summary"])
+	assert.Equal(t, []string{"truncated Name (→ summary) to 120 characters"}, d.Warnings)
 }
 
 func TestToJiraRecordErrors(t *testing.T) {
@@ -132,7 +132,7 @@ func TestToJiraRecordErrors(t *testing.T) {
 		require.True(t, errors.As(err, &re))
 		assert.Equal(t, CodeRequiredValueMissing, re.Code)
 		assert.Equal(t, "Account.Name", re.Field)
-		assert.Equal(t, "MAPPING_REQUIRED_VALUE_MISSING: Opportunity 006x: Account.Name (→ Customer) is required but empty (fix: fill in Account.Name on the record, or replace required: true with a default: in default/opportunity-epic.yaml:68)", err.Error())
+		assert.Equal(t, "MAPPING_REQUIRED_VALUE_MISSING: Opportunity 006x: Account.Name (→ Customer) is required but empty (fix: fill in Account.Name on the record, or replace required: true with a default: in default/opportunity-epic.yaml:70)", err.Error())
 	})
 	t.Run("unmapped stage with near match", func(t *testing.T) {
 		rec := opportunity()

@@ -20,6 +20,13 @@ func (b *Bound) ProjectJira(fields map[string]json.RawMessage) Projection {
 	p := Projection{}
 	for _, bf := range b.Fields {
 		if bf.FlowsToJira() {
+			if bf.Type == TypeUser {
+				p[bf.JiraID] = ""
+				if raw := fields[bf.JiraID]; !isJSONNull(raw) {
+					p[bf.JiraID] = b.projectJiraUser(raw)
+				}
+				continue
+			}
 			p[bf.JiraID] = projectJiraValue(bf, fields[bf.JiraID])
 		}
 	}
@@ -62,6 +69,8 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 			return strconv.FormatBool(v)
 		}
 		return ""
+	case TypePicklist, TypeMultiPicklist:
+		return projectJiraPicklist(bf, raw)
 	}
 	return jiraText(raw)
 }
@@ -190,6 +199,14 @@ func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
 		case TypeCheckbox:
 			if v, ok := jiraBool(raw); ok {
 				out[bf.SF] = v
+			}
+		case TypePicklist, TypeMultiPicklist:
+			if v, ok := picklistToSalesforce(bf, raw); ok {
+				out[bf.SF] = v
+			}
+		case TypeUser:
+			if email, ok := b.jiraUserEmail(raw); ok {
+				out[bf.SF] = email
 			}
 		}
 	}

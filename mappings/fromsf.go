@@ -58,6 +58,10 @@ func canonicalSF(bf BoundField, v any) string {
 		}
 		c, _ := RoundDecimal(f, bf.Precision)
 		return c
+	case TypePicklist, TypeMultiPicklist:
+		return canonicalSFPicklist(bf, v)
+	case TypeUser:
+		return canonicalEmail(fmt.Sprint(v))
 	case TypeCheckbox:
 		switch t := v.(type) {
 		case bool:

@@ -21,12 +21,12 @@ var (
 	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
-	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow"}
+	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
-	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox}
-	laterTypes      = []string{"picklist", "multipicklist", "multi_picklist", "user", "lookup"}
+	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser}
+	laterTypes      = []string{"multi_picklist", "lookup"}
 	directions      = []string{DirSFToJira, DirJiraToSF, DirBoth}
 	owners          = []string{OwnerSF, OwnerJira, OwnerBoth}
 	conflicts       = []string{ConflictOwnerWins, ConflictLastWriterWins, ConflictManual}
@@ -507,7 +507,7 @@ func (l *loader) status(m *Mapping, n *yaml.Node) {
 		return
 	}
 	l.require(o, "status", "sf", "values")
-	st := &StatusMap{Line: o.node.Line, Values: map[string]StatusTarget{}}
+	st := &StatusMap{Line: o.node.Line, Values: map[string]StatusTarget{}, ValueLines: map[string]int{}}
 	if k, ok := o.keys["sf"]; ok {
 		st.Line = k.Line
 	}
@@ -546,6 +546,8 @@ func (l *loader) status(m *Mapping, n *yaml.Node) {
 				t.Status, _, _ = l.str(vo, "status")
 				t.Resolution, _, _ = l.str(vo, "resolution")
 				st.Values[k.Value] = t
+				st.Order = append(st.Order, k.Value)
+				st.ValueLines[k.Value] = k.Line
 			}
 		}
 	}
@@ -617,6 +619,8 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		switch {
 		case contains(fieldTypes, s):
 			f.Type = s
+		case s == "multi_picklist":
+			l.add(n, `did you mean "multipicklist"?`, "unknown type %q; allowed: %s", s, strings.Join(fieldTypes, ", "))
 		case contains(laterTypes, s):
 			l.add(n, "map it as text for now, or leave the field out", "type %q is not supported yet in version 1", s)
 		default:
@@ -689,6 +693,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 			l.add(o.keys["on_overflow"], "add max_length: N or remove on_overflow", "on_overflow has no effect without max_length")
 		}
 	}
+	l.valueMap(&f, o)
 	if n, has := o.vals["default"]; has {
 		if f.Required {
 			l.add(o.keys["default"], "remove required: true (the default already fills empty values) or remove default",
@@ -710,7 +715,7 @@ func defaultValue(typ string, n *yaml.Node) (any, string) {
 	}
 	tag := n.ShortTag()
 	switch typ {
-	case TypeText, TypeRichText:
+	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist, TypeUser:
 		return n.Value, ""
 	case TypeNumber, TypeCurrency, TypePercent:
 		if tag == "!!int" || tag == "!!float" {
@@ -736,4 +741,77 @@ func defaultValue(typ string, n *yaml.Node) (any, string) {
 		return n.Value, ""
 	}
 	return n.Value, "" // unknown type is reported elsewhere
+}
+
+func isPicklist(t string) bool { return t == TypePicklist || t == TypeMultiPicklist }
+
+// valueMap reads `values:` and `unmapped:` of a picklist field: a mapping of Salesforce values
+// to Jira values, unique ignoring case, and reversible when Jira values flow back.
+func (l *loader) valueMap(f *FieldMap, o *obj) {
+	vn, hasValues := o.vals["values"]
+	_, hasUnmapped := o.vals["unmapped"]
+	if f.Type != "" && !isPicklist(f.Type) {
+		for _, k := range []string{"values", "unmapped"} {
+			if key, ok := o.keys[k]; ok {
+				l.add(key, "remove it, or use type picklist or multipicklist", "%s applies only to picklist and multipicklist fields", k)
+			}
+		}
+		return
+	}
+	if !isPicklist(f.Type) {
+		return
+	}
+	vm := newValueMap(l.enum(o, "unmapped", []string{UnmappedFail, UnmappedPass}, UnmappedFail))
+	f.ValueMap = vm
+	if !hasValues {
+		if !hasUnmapped || vm.Unmapped != UnmappedPass {
+			l.add(o.node, "add `values: { Salesforce value: Jira value, … }`, or `unmapped: pass` when both sides use the same values",
+				"picklist field %s has no values map", f.SF)
+		}
+		return
+	}
+	if vn.Kind != yaml.MappingNode || len(vn.Content) == 0 {
+		l.add(vn, "write values as `Salesforce value: Jira value` lines", "values must be a non-empty mapping of Salesforce values to Jira values")
+		return
+	}
+	firstSF := map[string]int{}
+	firstJira := map[string]string{}
+	for i := 0; i+1 < len(vn.Content); i += 2 {
+		k, v := resolve(vn.Content[i]), resolve(vn.Content[i+1])
+		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			l.add(k, fmt.Sprintf("quote the value: \"%s\": …", k.Value), "values keys must be strings (Salesforce picklist values), got %s %s", tagName(k), describe(k))
+			continue
+		}
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" || strings.TrimSpace(v.Value) == "" {
+			fix := fmt.Sprintf("write the Jira value as text, quoted: %s: \"%s\"", yamlKey(k.Value), v.Value)
+			if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+				fix = fmt.Sprintf("give %s the Jira value it stands for, or remove the line", yamlKey(k.Value))
+			}
+			l.add(v, fix, "Jira value for %q must be a non-empty string, got %s", k.Value, describe(v))
+			continue
+		}
+		fk := foldValue(k.Value)
+		if prev, dup := firstSF[fk]; dup {
+			l.add(k, "keep one entry; values match ignoring case and surrounding spaces", "Salesforce value %q is already mapped at line %d", k.Value, prev)
+			continue
+		}
+		firstSF[fk] = k.Line
+		j := strings.TrimSpace(v.Value)
+		if f.Type == TypeMultiPicklist && strings.Contains(j, ";") {
+			l.add(v, "remove the ';' (it separates multi-picklist values)", "Jira value %q contains ';'", j)
+			continue
+		}
+		fj := foldValue(j)
+		if prevSF, dup := firstJira[fj]; dup && f.FlowsToSF() {
+			l.add(v, "map each Salesforce value to its own Jira value, or use direction: sf_to_jira",
+				"Jira value %q is the target of both %q and %q, so it cannot be mapped back to Salesforce", j, prevSF, k.Value)
+			continue
+		} else if !dup {
+			firstJira[fj] = k.Value
+			vm.toSF[fj] = k.Value
+		}
+		vm.Order = append(vm.Order, k.Value)
+		vm.Pairs[k.Value] = j
+		vm.toJira[fk] = j
+	}
 }

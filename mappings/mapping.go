@@ -12,6 +12,15 @@ const (
 	TypeCurrency = "currency"
 	TypePercent  = "percent"
 	TypeCheckbox = "checkbox"
+	// TypePicklist maps a Salesforce picklist to a Jira select list, priority or text field,
+	// through an optional value map written once and applied both ways.
+	TypePicklist = "picklist"
+	// TypeMultiPicklist maps a Salesforce multi-select picklist ("A;B") to a Jira multi-select
+	// field or labels, value by value.
+	TypeMultiPicklist = "multipicklist"
+	// TypeUser maps a Salesforce e-mail (e.g. Owner.Email) to a Jira user field (assignee,
+	// reporter, user pickers) by looking the e-mail up in Bound.Users, and back.
+	TypeUser = "user"
 
 	DirSFToJira = "sf_to_jira"
 	DirJiraToSF = "jira_to_sf"
@@ -34,6 +43,8 @@ const (
 
 	UnmappedFail = "fail"
 	UnmappedKeep = "keep"
+	// UnmappedPass (picklist fields) copies a value missing from the value map unchanged.
+	UnmappedPass = "pass"
 )
 
 // NoPrecision is FieldMap.Precision for a number field without `precision:`: values are
@@ -88,7 +99,10 @@ type FieldMap struct {
 	OnOverflow                                 string
 	Precision                                  int // decimals for number/currency/percent; NoPrecision = unrounded
 	Default                                    any // string, float64 or bool; nil = none
-	Line                                       int
+	// ValueMap is the picklist value map (Salesforce value → Jira value), applied both ways;
+	// lookups ignore case and surrounding spaces. Nil for other types.
+	ValueMap *ValueMap
+	Line     int
 
 	jiraLine, jiraCol int
 	col               int
@@ -106,7 +120,13 @@ type StatusMap struct {
 	SF       string
 	Unmapped string // fail | keep
 	Values   map[string]StatusTarget
-	Line     int
+	// Order lists the Salesforce values in file order (for documentation and preflight
+	// reports; lookups use Values).
+	Order []string
+	// ValueLines is the line of each Salesforce value in the file, so live checks (preflight)
+	// can point at the entry to fix.
+	ValueLines map[string]int
+	Line       int
 
 	valuesLine int
 }
@@ -169,4 +189,39 @@ func (m *Mapping) SOQL(extraWhere string) string {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
 	return q
+}
+
+// ValueMap is a picklist value map written once in the file and applied in both directions.
+type ValueMap struct {
+	// Unmapped says what happens to a value not in the map: fail (the record stops with
+	// MAPPING_VALUE_UNMAPPED, the default) or pass (the value is copied unchanged).
+	Unmapped string
+	// Order lists the Salesforce values in file order; Pairs holds their Jira values.
+	Order []string
+	Pairs map[string]string
+
+	toJira, toSF map[string]string // folded key → value
+}
+
+func foldValue(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func newValueMap(unmapped string) *ValueMap {
+	return &ValueMap{Unmapped: unmapped, Pairs: map[string]string{}, toJira: map[string]string{}, toSF: map[string]string{}}
+}
+
+// ToJira maps a Salesforce value to its Jira value; ok is false for an unmapped value (which is
+// returned unchanged, trimmed, when Unmapped is pass).
+func (v *ValueMap) ToJira(sf string) (string, bool) {
+	if j, ok := v.toJira[foldValue(sf)]; ok {
+		return j, true
+	}
+	return strings.TrimSpace(sf), v.Unmapped == UnmappedPass
+}
+
+// ToSalesforce maps a Jira value back to its Salesforce value, like ToJira in reverse.
+func (v *ValueMap) ToSalesforce(jira string) (string, bool) {
+	if s, ok := v.toSF[foldValue(jira)]; ok {
+		return s, true
+	}
+	return strings.TrimSpace(jira), v.Unmapped == UnmappedPass
 }

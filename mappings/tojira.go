@@ -218,6 +218,12 @@ func (b *Bound) convert(bf BoundField, rec string, val any) (wire any, proj, war
 		}
 		c, w := RoundDecimal(f, bf.Precision)
 		return w, c, "", nil
+	case TypePicklist, TypeMultiPicklist:
+		w, p, err := b.picklistToJira(bf, rec, val)
+		return w, p, "", err
+	case TypeUser:
+		w, p, err := b.userToJira(bf, rec, val)
+		return w, p, "", err
 	case TypeCheckbox:
 		v, ok := asBool(val)
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,7 +50,10 @@ func main() {
 	os.Exit(execute(os.Args[1:]))
 }
 
-func execute(args []string) int {
+func execute(args []string) int { return executeTo(args, os.Stdout, os.Stderr) }
+
+// executeTo runs the CLI with the given output streams (tests capture them).
+func executeTo(args []string, stdout, stderr io.Writer) int {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "sfjira",
@@ -64,8 +68,11 @@ func execute(args []string) int {
 	root.PersistentFlags().StringVar(&g.configPath, "config", def, "path of the sfjira YAML config (env SFJIRA_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override the config's log level (debug, info, warn, error)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), dlqCmd(g), debugCmd(), errorsCmd())
+	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), dlqCmd(g), debugCmd(),
+		errorsCmd(), mappingCmd(), preflightCmd(g))
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -73,10 +80,10 @@ func execute(args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "sfjira:", err)
+	fmt.Fprintln(stderr, "sfjira:", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintln(os.Stderr, "run 'sfjira --help' for usage")
+		fmt.Fprintln(stderr, "run 'sfjira --help' for usage")
 		return 2
 	}
 	return 1

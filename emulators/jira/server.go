@@ -109,6 +109,8 @@ type Server struct {
 	nextHistory int64
 	muteEvents  bool // seeding without webhooks
 
+	denied atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
+
 	wfMu      sync.Mutex // serialises workflow writers; readers use the atomic snapshot
 	workflows atomic.Pointer[wfSet]
 
@@ -178,6 +180,7 @@ func (s *Server) resetLocked() {
 	s.nextComment, s.nextWorklog, s.nextLink, s.nextHistory = 10000, 10000, 10000, 10000
 	s.nextUser = 0
 	s.resetUsersLocked()
+	s.denied.Store(nil)
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
@@ -228,6 +231,9 @@ func (s *Server) routes() {
 	h("GET /rest/api/3/user", s.handleGetUser)
 	h("POST /rest/webhooks/1.0/webhook", s.handleCreateWebhook)
 	h("GET /rest/webhooks/1.0/webhook", s.handleListWebhooks)
+	h("GET /rest/api/3/mypermissions", s.handleMyPermissions)
+	h("GET /rest/api/3/workflowscheme/project", s.handleWorkflowSchemeProject)
+	h("GET /rest/api/3/workflow/search", s.handleWorkflowSearch)
 	h("GET /rest/webhooks/1.0/webhook/{id}", s.handleGetWebhook)
 	h("PUT /rest/webhooks/1.0/webhook/{id}", s.handleUpdateWebhook)
 	h("DELETE /rest/webhooks/1.0/webhook/{id}", s.handleDeleteWebhook)
@@ -241,6 +247,7 @@ func (s *Server) routes() {
 	a.HandleFunc("GET /__admin/issues", s.handleAdminIssues)
 	a.HandleFunc("GET /__admin/workflows", s.handleAdminWorkflowList)
 	a.HandleFunc("POST /__admin/workflows", s.handleAdminWorkflows)
+	a.HandleFunc("POST /__admin/permissions", s.handleAdminPermissions)
 	a.HandleFunc("GET /__admin/users", s.handleAdminUserList)
 	a.HandleFunc("POST /__admin/users", s.handleAdminUsers)
 	a.HandleFunc("GET /__admin/webhooks/deliveries", s.handleAdminDeliveries)

@@ -1,0 +1,77 @@
+package mappings
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// User fields carry a person across: Salesforce holds an e-mail (a field or a path such as
+// Owner.Email), Jira an account id. The projection on both sides is the lower-case e-mail, so
+// "Ana@x.com" in Salesforce and the Jira account of ana@x.com compare equal.
+
+func canonicalEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func (b *Bound) userToJira(bf BoundField, rec string, val any) (any, string, error) {
+	email, ok := val.(string)
+	if !ok || !strings.Contains(email, "@") {
+		return nil, "", &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
+			Msg: fmt.Sprintf("%s must be an e-mail address, got %s", b.label(bf), shortValue(val)),
+			Fix: fmt.Sprintf("map a Salesforce e-mail field (e.g. Owner.Email) in %s", b.at(bf.Line))}
+	}
+	email = canonicalEmail(email)
+	if b.Users == nil {
+		return nil, "", &RecordError{Code: CodeValueUnmapped, Field: bf.SF, Record: rec,
+			Msg: fmt.Sprintf("%s: no Jira user directory to look up %q", b.label(bf), email),
+			Fix: "user fields need the worker's Jira user directory; run the sync through the worker"}
+	}
+	id, found, err := b.Users.AccountID(email)
+	if err != nil {
+		return nil, "", fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", email, b.label(bf), err)
+	}
+	if !found {
+		return nil, "", &RecordError{Code: CodeValueUnmapped, Field: bf.SF, Record: rec,
+			Msg: fmt.Sprintf("%s: no active Jira user has the e-mail %q", b.label(bf), email),
+			Fix: fmt.Sprintf("invite %s to Jira (or make the address visible to the integration user), correct %s in Salesforce, or give the field a default: e-mail in %s", email, bf.SF, b.at(bf.Line))}
+	}
+	return map[string]any{"accountId": id}, email, nil
+}
+
+// jiraUserEmail reads the e-mail of a Jira user value ({"accountId", "emailAddress"}), asking
+// the directory when Jira hides the address; ok is false when it cannot be known.
+func (b *Bound) jiraUserEmail(raw json.RawMessage) (string, bool) {
+	var u struct {
+		AccountID    string `json:"accountId"`
+		EmailAddress string `json:"emailAddress"`
+	}
+	if json.Unmarshal(raw, &u) != nil || u.AccountID == "" {
+		return "", false
+	}
+	if u.EmailAddress != "" {
+		return canonicalEmail(u.EmailAddress), true
+	}
+	if b.Users == nil {
+		return "", false
+	}
+	email, ok, err := b.Users.Email(u.AccountID)
+	if err != nil || !ok {
+		return "", false
+	}
+	return canonicalEmail(email), true
+}
+
+// projectJiraUser is the Jira-side projection of a user field: the e-mail, or "account:<id>"
+// when the address cannot be known (so a change of user is still seen).
+func (b *Bound) projectJiraUser(raw json.RawMessage) string {
+	if email, ok := b.jiraUserEmail(raw); ok {
+		return email
+	}
+	var u struct {
+		AccountID string `json:"accountId"`
+	}
+	_ = json.Unmarshal(raw, &u)
+	if u.AccountID == "" {
+		return ""
+	}
+	return "account:" + u.AccountID
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/mappings"
+)
+
+func preflightCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "preflight [FILE|DIR...]",
+		Short: "Check mappings against the live Salesforce org and Jira site; exit 1 when anything blocks a sync",
+		Long: `preflight reads the live schemas (Salesforce describe; Jira fields, createmeta, the issue type's
+workflow and the integration user's project permissions) and checks every mapping against them:
+fields exist with fitting types; text lengths fit or have a max_length policy; every active value of
+the status picklist has a Jira status; every target status is reachable from the initial status
+through the workflow (by the shortest transition path, not only direct transitions); fields Jira
+requires on create are written; fields written to Salesforce are updateable (createable when issues
+create records); the Jira user may browse, create, edit, transition, resolve and (for
+on_delete: delete) delete issues. Problems are printed as file:line: message (fix: …).
+Without paths it checks the mappings directory of the config. It writes nothing and needs no database.`,
+		Example: "  sfjira preflight\n  sfjira preflight mappings/custom/case-bug.yaml --json",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, _, err := g.load()
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				args = []string{cfg.Mappings.Dir}
+			}
+			ms, err := loadMappingPaths(args)
+			if err != nil {
+				return printProblems(cmd.OutOrStdout(), err)
+			}
+			sf, err := salesforce.New(salesforce.Config{LoginURL: cfg.Salesforce.LoginURL, ClientID: cfg.Salesforce.ClientID,
+				ClientSecret: cfg.Salesforce.ClientSecret, APIVersion: cfg.Salesforce.APIVersion, Timeout: cfg.Salesforce.Timeout})
+			if err != nil {
+				return fmt.Errorf("%s: salesforce: %w", cfg.File, err)
+			}
+			jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
+			if err != nil {
+				return fmt.Errorf("%s: jira: %w", cfg.File, err)
+			}
+			rep, err := activities.Preflight(cmd.Context(), sf, jc, ms)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				problems := make([]string, len(rep.Problems))
+				for i, p := range rep.Problems {
+					problems[i] = p.Error()
+				}
+				if err := json.NewEncoder(out).Encode(map[string]any{"ok": len(rep.Problems) == 0, "problems": problems,
+					"warnings": rep.Warnings, "notes": rep.Notes}); err != nil {
+					return err
+				}
+			} else {
+				printPreflight(cmd, ms, rep)
+			}
+			if len(rep.Problems) > 0 {
+				return errProblems{len(rep.Problems)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func printPreflight(cmd *cobra.Command, ms []*mappings.Mapping, rep *mappings.PreflightReport) {
+	out := cmd.OutOrStdout()
+	for _, n := range rep.Notes {
+		fmt.Fprintln(out, "  ok   ", n)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(out, "warning:", w)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(out, p.Error())
+	}
+	if len(rep.Problems) == 0 {
+		fmt.Fprintf(out, "preflight ok: %d mapping(s), %d warning(s)\n", len(ms), len(rep.Warnings))
+	} else {
+		fmt.Fprintf(out, "preflight failed: %d problem(s) block a sync, %d warning(s)\n", len(rep.Problems), len(rep.Warnings))
+	}
+}
