@@ -51,6 +51,11 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
+	// Where the stack's services listen, for tests that drive the sfjira CLI against it.
+	temporalAddr string
+	dbURL        string
+	sfURL        string
+	jiraURL      string
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -147,7 +152,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m}
+	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
+		temporalAddr: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {
