@@ -51,6 +51,8 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
+	// Addresses for tests that run a worker in another process.
+	hostPort, dbURL, sfURL, jiraURL string
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -147,7 +149,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m}
+	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
+		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

@@ -116,6 +116,7 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
 	w.RegisterWorkflow(workflows.ChangePoller)
+	w.RegisterWorkflow(workflows.BulkBackfill)
 	w.RegisterActivity(acts)
 	return w
 }
