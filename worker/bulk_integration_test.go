@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,9 +85,9 @@ func (s *stack) checkBackfilled(n int) {
 	require.Zero(t, c.OpenDeadLetters)
 }
 
-func TestBulkBackfillEndToEnd(t *testing.T) {
+func TestEndToEndBulkBackfill(t *testing.T) {
 	s := newStack(t, 300)
-	_, res := s.bulkBackfill(s.queue, workflows.BulkBackfillInput{PageSize: 120})
+	firstRun, res := s.bulkBackfill(s.queue, workflows.BulkBackfillInput{PageSize: 120})
 	require.Equal(t, 300, res.Total)
 	require.Equal(t, 300, res.Created, "failures: %+v", res.Failures)
 	require.Zero(t, res.Failed)
@@ -97,6 +98,9 @@ func TestBulkBackfillEndToEnd(t *testing.T) {
 	// 30 Closed Lost records take their last transition one by one (a bulk transition cannot set
 	// the Won't Do resolution); everything else is a fixed cost per page or per run.
 	require.Less(t, float64(calls)/300, 0.3, "API calls per record")
+	if dir := os.Getenv("SFJIRA_RECORD_HISTORY"); dir != "" {
+		saveHistory(t, s, firstRun.GetID(), firstRun.GetRunID(), filepath.Join(dir, "bulk_backfill.json"))
+	}
 
 	// A second run finds everything linked and writes nothing.
 	jiraBefore := writes(s.jiraEmu.Stats())
