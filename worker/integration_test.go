@@ -51,11 +51,8 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
-	// Where the stack's services listen, for tests that drive the sfjira CLI against it.
-	temporalAddr string
-	dbURL        string
-	sfURL        string
-	jiraURL      string
+	// Addresses for tests that run a worker in another process.
+	hostPort, dbURL, sfURL, jiraURL string
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -74,12 +71,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL and bin/temporal")
 	}
-	// Ten minutes, or longer when the test binary was given more (larger convergence runs).
-	limit := 10 * time.Minute
-	if d, ok := t.Deadline(); ok && time.Until(d) > limit {
-		limit = time.Until(d)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	cli := os.Getenv("TEMPORAL_CLI_PATH")
 	if cli == "" {
@@ -158,7 +150,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
-		temporalAddr: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL}
+		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

@@ -116,6 +116,8 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
 	w.RegisterWorkflow(workflows.ChangePoller)
+	w.RegisterWorkflow(workflows.BulkBackfill)
+	w.RegisterWorkflow(workflows.Reconcile)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -846,7 +846,20 @@ func (st *store) runQuery(q, version string, includeDeleted bool) (*queryResult,
 		stopAt = sq.offset + sq.limit
 	}
 	matched := make([]*record, 0, min(t.live, 4096))
-	for _, rec := range t.rows {
+	scan := t.rows
+	ordered := false
+	if cand, ok := t.idCandidates(sq.where); ok {
+		scan = cand
+	} else if len(sq.order) == 1 && isOwnID(&cond{ref: sq.order[0].ref}) && !sq.order[0].desc {
+		// Keyset paging: walk in id order from the bound, stop once the page is full.
+		sorted := t.sortedByID()
+		scan = sorted[idOrderStart(sorted, sq.where):]
+		ordered = true
+		if sq.limit >= 0 {
+			stopAt = sq.offset + sq.limit
+		}
+	}
+	for _, rec := range scan {
 		if stopAt >= 0 && len(matched) >= stopAt {
 			break
 		}
@@ -858,7 +871,7 @@ func (st *store) runQuery(q, version string, includeDeleted bool) (*queryResult,
 		}
 		matched = append(matched, rec)
 	}
-	if len(sq.order) > 0 {
+	if len(sq.order) > 0 && !ordered {
 		keys := make([][]any, len(matched))
 		for i, rec := range matched {
 			ks := make([]any, len(sq.order))

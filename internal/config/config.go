@@ -86,6 +86,10 @@ type Sync struct {
 	// Polling intervals while the API budget is healthy; 0 disables that poller.
 	PollSalesforceSeconds int `yaml:"poll_salesforce_seconds"`
 	PollJiraSeconds       int `yaml:"poll_jira_seconds"`
+	// ReconcileIntervalMinutes is how often the Reconcile schedule runs per pair (0 disables
+	// it); ReconcileCatchupMinutes how late a missed run may still start (after an outage).
+	ReconcileIntervalMinutes int `yaml:"reconcile_interval_minutes"`
+	ReconcileCatchupMinutes  int `yaml:"reconcile_catchup_minutes"`
 }
 
 // Mappings says where the mapping files are.
@@ -203,7 +207,7 @@ func Default() *Config {
 		Jira:       Jira{Timeout: 20 * time.Second},
 		Mappings:   Mappings{Dir: "mappings/default"},
 		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200},
-		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60},
+		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60, ReconcileIntervalMinutes: 60, ReconcileCatchupMinutes: 30},
 		Log:        Log{Format: "json", Level: "info"},
 	}
 }
