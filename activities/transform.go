@@ -144,6 +144,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 			res.Status, res.Resolution = desired.Status, desired.Resolution
 		default:
 			res.JiraFields[f.JiraID] = desired.Fields[f.JiraID]
+			for _, c := range b.Companions(f.JiraID) {
+				res.JiraFields[c] = desired.Fields[c]
+			}
 		}
 	}
 	res.SFFields = map[string]any{}

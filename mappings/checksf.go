@@ -56,6 +56,7 @@ var sfTypesFor = map[string][]string{
 	TypePicklist:      {"picklist", "string", "combobox"},
 	TypeMultiPicklist: {"multipicklist"},
 	TypeUser:          {"email", "string"},
+	TypeLookup:        {"string", "id", "reference"},
 }
 
 // CheckSalesforce checks every Salesforce field the mapping names against the org's live
@@ -108,6 +109,15 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 		return nil, "empty field path"
 	}
 	for _, fm := range m.Fields {
+		if fm.Expr != nil {
+			for _, p := range fm.Expr.Paths {
+				if f, problem := lookup(p); f == nil {
+					add(fm.Line, fm.col, "use the field's API name in the expression (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name)",
+						"Salesforce field %q (in expr) does not exist: %s", p, problem)
+				}
+			}
+			continue
+		}
 		f, problem := lookup(fm.SF)
 		if f == nil {
 			add(fm.Line, fm.col, "use the field's API name (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name)",
