@@ -117,8 +117,8 @@ func TestToJiraRealisticRecord(t *testing.T) {
 		"customfield_10050": "125000.00",
 		"customfield_10051": "63",
 		"customfield_10052": "Société Générale", "customfield_10054": "Banking",
-		"status":            "Done",
-		"resolution":        "Won't Do",
+		"status":     "Done",
+		"resolution": "Won't Do",
 	}, d.Projection)
 	assert.Equal(t, "Done", d.Status)
 	assert.Equal(t, "Won't Do", d.Resolution)
