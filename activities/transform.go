@@ -21,7 +21,7 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		return nil, err
 	}
 	m := b.Mapping
-	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType}
+	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType, HasActivities: len(m.Activities) > 0}
 	originIsJira := strings.HasPrefix(in.OriginKey, "jira/")
 
 	link, err := a.Store.GetLink(ctx, in.OriginKey)

@@ -133,6 +133,21 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 				"Salesforce field %s is not updateable but the mapping writes it (direction %s)", fm.SF, fm.Direction)
 		}
 	}
+	for _, r := range m.Activities {
+		act, err := describe(r.Object)
+		if err != nil {
+			add(r.Line, 5, "check the activity object's API name (Task, Event) and that the integration user can read it", "activity object %q: %v", r.Object, err)
+			continue
+		}
+		for _, p := range append(r.Fields(), r.LinkField) {
+			if strings.Contains(p, ".") {
+				continue // parent paths of activities are checked by Salesforce when queried
+			}
+			if act.field(p) == nil {
+				add(r.Line, 5, "use a field of the activity object (Setup → Object Manager → "+r.Object+" → Fields)", "activity field %s.%s does not exist", r.Object, p)
+			}
+		}
+	}
 	if m.Status != nil {
 		if f, problem := lookup(m.Status.SF); f == nil {
 			add(m.Status.Line, 1, "use the picklist's API name, e.g. StageName", "status field %q does not exist: %s", m.Status.SF, problem)

@@ -145,6 +145,21 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", cell(v), cell(t.Status), cell(res))
 		}
 	}
+	if len(m.Activities) > 0 {
+		b.WriteString("\n### Activities\n\n")
+		b.WriteString("Activities logged on the record become comments or worklogs on its issue (Salesforce → Jira), once each, rewritten when they change.\n\n")
+		b.WriteString("| Salesforce object | linked by | scope | Jira | text | start / minutes | line |\n|---|---|---|---|---|---|---|\n")
+		for _, r := range m.Activities {
+			scope, sm := "all", "—"
+			if r.Where != "" {
+				scope = "`" + cell(r.Where) + "`"
+			}
+			if r.To == ActivityWorklog {
+				sm = fmt.Sprintf("`%s` / `%s`", r.Started, r.Minutes)
+			}
+			fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | `%s` | %s | %d |\n", r.Object, r.LinkField, scope, r.To, cell(r.Text.Source), sm, r.Line)
+		}
+	}
 }
 
 // order lists status values in file order when known, else alphabetically.

@@ -19,7 +19,7 @@ import (
 
 // Allowed keys per YAML section, in documentation order (error messages list them).
 var (
-	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status"}
+	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
 	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr"}
@@ -374,6 +374,9 @@ func (l *loader) mapping(m *Mapping, root *yaml.Node) {
 	}
 	if n, ok := top.vals["fields"]; ok {
 		l.fields(m, n)
+	}
+	if n, ok := top.vals["activities"]; ok {
+		l.activities(m, n)
 	}
 }
 
@@ -836,8 +839,10 @@ func (l *loader) valueMap(f *FieldMap, o *obj) {
 
 // expr reads `expr:`: an expression computing the value (see expr.go). Errors point at the
 // column of the problem inside the expression when it is written on the key's line.
-func (l *loader) expr(f *FieldMap, o *obj) {
-	src, n, ok := l.str(o, "expr")
+func (l *loader) expr(f *FieldMap, o *obj) { l.exprKey(f, o, "expr") }
+
+func (l *loader) exprKey(f *FieldMap, o *obj, key string) {
+	src, n, ok := l.str(o, key)
 	if !ok {
 		return
 	}
@@ -852,7 +857,7 @@ func (l *loader) expr(f *FieldMap, o *obj) {
 			}
 			pos.Column += col
 		}
-		l.add(&pos, pe.Fix, "expr: %s", pe.Msg)
+		l.add(&pos, pe.Fix, "%s: %s", key, pe.Msg)
 		return
 	}
 	f.Expr = e

@@ -66,6 +66,8 @@ type Mapping struct {
 	Jira       JiraSide
 	Fields     []FieldMap
 	Status     *StatusMap
+	// Activities turn the record's Tasks and Events into Jira comments and worklogs.
+	Activities []ActivityRule
 
 	pairLine, pairCol int
 }

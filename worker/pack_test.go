@@ -15,6 +15,7 @@ import (
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
 )
 
@@ -70,7 +71,7 @@ func userAccount(t *testing.T, raw json.RawMessage) string {
 // who joins Jira later replaces the text on the next sync.
 func TestEndToEndDefaultPackCasesAndFeatureRequests(t *testing.T) {
 	s := newStackWith(t, stackOptions{Opportunities: 6, MappingDir: "../mappings/default",
-		More: sfemu.SeedOptions{Cases: 5, FeatureRequests: 4}})
+		More: sfemu.SeedOptions{Cases: 5, FeatureRequests: 4, Activities: 9}})
 	ctx := s.ctx
 
 	// One contact is already a Jira user (a customer portal account).
@@ -168,8 +169,12 @@ func TestEndToEndDefaultPackCasesAndFeatureRequests(t *testing.T) {
 		}
 	}
 
+	s.checkActivities(t)
+
 	// Nothing changed: a second run writes nothing, on either side.
 	sfWrites, jiraWrites := writes(s.sfEmu.Stats()), writes(s.jiraEmu.Stats())
+	againOpp := s.backfillPair("opportunity-epic", "Opportunity")
+	require.Equal(t, 6, againOpp.Unchanged, "%+v", againOpp)
 	again := s.backfillPair("case-bug", "Case")
 	require.Equal(t, 5, again.Unchanged, "%+v", again)
 	againFR := s.backfillPair("feature-request-story", "Feature_Request__c")
@@ -194,3 +199,121 @@ func TestEndToEndDefaultPackCasesAndFeatureRequests(t *testing.T) {
 	require.Equal(t, lateID, userAccount(t, is.Fields[jiraemu.FieldCustomerContact]))
 	require.Empty(t, is.FieldString(jiraemu.FieldContactEmail))
 }
+
+// activityWant is what one Salesforce activity should have become in Jira.
+type activityWant struct {
+	object, id, parent, subject, kind string
+	seconds                           int
+	started                           string
+}
+
+// checkActivities checks that every call and e-mail (Task) and every meeting (Event) logged on a
+// synced record is a comment on its issue, or a worklog when the meeting has a duration; that
+// editing a Task updates its comment in place; and that these comments never come back to
+// Salesforce as Chatter posts.
+func (s *stack) checkActivities(t *testing.T) {
+	ctx := s.ctx
+	var wants []activityWant
+	require.NoError(t, s.sf.QueryEach(ctx, "SELECT Id, Subject, TaskSubtype, WhatId FROM Task", func(r salesforce.Record) error {
+		subj, _ := r.Value("Subject")
+		what, _ := r.Value("WhatId")
+		wants = append(wants, activityWant{object: "Task", id: r.ID(), parent: what.(string), subject: subj.(string), kind: "comment"})
+		return nil
+	}))
+	require.NoError(t, s.sf.QueryEach(ctx, "SELECT Id, Subject, WhatId, DurationInMinutes, StartDateTime FROM Event", func(r salesforce.Record) error {
+		subj, _ := r.Value("Subject")
+		what, _ := r.Value("WhatId")
+		w := activityWant{object: "Event", id: r.ID(), parent: what.(string), subject: subj.(string), kind: "comment"}
+		if mins, _ := r.Value("DurationInMinutes"); mins != nil {
+			st, _ := r.Value("StartDateTime")
+			w.kind, w.seconds, w.started = "worklog", int(mins.(float64))*60, st.(string)
+		}
+		wants = append(wants, w)
+		return nil
+	}))
+	require.Len(t, wants, 9)
+	kinds := map[string]int{}
+	issueOf := func(sfID string) string {
+		obj := "Opportunity"
+		if strings.HasPrefix(sfID, "500") {
+			obj = "Case"
+		}
+		var id string
+		require.NoError(t, s.sf.QueryEach(ctx, fmt.Sprintf("SELECT Jira_Issue_Id__c FROM %s WHERE Id = '%s'", obj, sfID), func(r salesforce.Record) error {
+			v, _ := r.Value("Jira_Issue_Id__c")
+			id, _ = v.(string)
+			return nil
+		}))
+		require.NotEmpty(t, id, "issue of %s", sfID)
+		return id
+	}
+	findComment := func(issueID, marker string) (jira.Comment, int) {
+		cs, err := s.jira.Comments(ctx, issueID)
+		require.NoError(t, err)
+		var hit jira.Comment
+		n := 0
+		for _, c := range cs {
+			if strings.HasSuffix(strings.TrimSpace(adfText(c.Body)), marker) {
+				hit = c
+				n++
+			}
+		}
+		return hit, n
+	}
+	for _, w := range wants {
+		issueID := issueOf(w.parent)
+		marker := fmt.Sprintf("(from Salesforce %s %s)", w.object, w.id)
+		kinds[w.kind]++
+		if w.kind == "comment" {
+			c, n := findComment(issueID, marker)
+			require.Equal(t, 1, n, "exactly one comment for %s %s on issue %s", w.object, w.id, issueID)
+			require.Contains(t, adfText(c.Body), w.subject)
+			continue
+		}
+		wls, err := s.jira.Worklogs(ctx, issueID)
+		require.NoError(t, err)
+		n := 0
+		for _, wl := range wls {
+			if strings.HasSuffix(strings.TrimSpace(adfText(wl.Comment)), marker) {
+				n++
+				require.Equal(t, w.seconds, wl.TimeSpentSeconds, "worklog of %s", w.id)
+				require.Equal(t, w.started, wl.Started, "worklog start of %s", w.id)
+				require.Contains(t, adfText(wl.Comment), "Meeting: "+w.subject)
+			}
+		}
+		require.Equal(t, 1, n, "exactly one worklog for Event %s", w.id)
+	}
+	require.Equal(t, map[string]int{"comment": 7, "worklog": 2}, kinds, "the seed has calls, e-mails, meetings with and without a duration")
+
+	// Editing a call in Salesforce updates its comment in place on the next sync of the record.
+	var call activityWant
+	for _, w := range wants {
+		if w.object == "Task" && !strings.HasPrefix(w.parent, "500") {
+			call = w
+			break
+		}
+	}
+	require.NoError(t, s.sf.Update(ctx, "Task", call.id, map[string]any{"Subject": "Call: pricing agreed ✅"}))
+	s.syncPair("opportunity-epic", "Opportunity", call.parent)
+	issueID := issueOf(call.parent)
+	c, n := findComment(issueID, fmt.Sprintf("(from Salesforce Task %s)", call.id))
+	require.Equal(t, 1, n)
+	require.Contains(t, adfText(c.Body), "Call: pricing agreed ✅")
+
+	// A change from Jira mirrors Jira comments to Chatter, but not the ones written from activities.
+	origin := workflows.SalesforceOriginKey(call.parent)
+	run, err := s.tc.SignalWithStartWorkflow(ctx, workflows.SyncWorkflowID(origin), workflows.SyncSignal,
+		workflows.SyncRequest{Trigger: "jira_webhook", Source: "jira"},
+		client.StartWorkflowOptions{TaskQueue: s.queue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE},
+		workflows.RecordSync, workflows.RecordSyncInput{OriginKey: origin, Pair: "opportunity-epic", SfObject: "Opportunity", SfID: call.parent, Trigger: "jira_webhook", JiraProject: "SFJ"})
+	require.NoError(t, err)
+	require.NoError(t, run.Get(ctx, nil))
+	posts := 0
+	require.NoError(t, s.sf.QueryEach(ctx, fmt.Sprintf("SELECT Id FROM FeedItem WHERE ParentId = '%s'", call.parent), func(salesforce.Record) error {
+		posts++
+		return nil
+	}))
+	require.Zero(t, posts, "activity comments are not echoed back as Chatter posts")
+}
+
+func adfText(raw json.RawMessage) string { return mappings.ADFToText(raw) }

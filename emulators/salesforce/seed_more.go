@@ -78,7 +78,7 @@ func (s *Server) seedMore(o SeedOptions, created *SeedOptions, accounts []*recor
 	for i := 0; i < o.Activities && (len(opps) > 0 || len(cases) > 0); i++ {
 		n := len(s.st.tables["Task"].rows) + len(s.st.tables["Event"].rows)
 		parent := func() *record {
-			if len(cases) > 0 && (n%3 == 2 || len(opps) == 0) {
+			if len(cases) > 0 && (n%4 == 3 || len(opps) == 0) {
 				return cases[n%len(cases)]
 			}
 			return opps[n%len(opps)]
@@ -92,13 +92,19 @@ func (s *Server) seedMore(o SeedOptions, created *SeedOptions, accounts []*recor
 		case 1: // an e-mail
 			s.st.insertRaw(task, map[string]any{"Subject": seedEmailSubjects[n%len(seedEmailSubjects)], "TaskSubtype": "Email", "Status": "Completed",
 				"Description": "Hello,\n\nplease find the revised quote attached.\n\nBest regards", "ActivityDate": day.Format("2006-01-02"), "WhatId": parent.id}, now)
-		default: // a meeting with a duration
+		default: // a meeting with a duration (every third one without: an all-day note)
 			start := day.Add(time.Duration(9+rng.Intn(8)) * time.Hour)
 			mins := 30 * (1 + rng.Intn(4))
-			s.st.insertRaw(event, map[string]any{"Subject": seedMeetingSubjects[n%len(seedMeetingSubjects)], "EventSubtype": "Event",
+			vals := map[string]any{"Subject": seedMeetingSubjects[n%len(seedMeetingSubjects)], "EventSubtype": "Event",
 				"Description": "Agenda: demo, open questions, next steps.", "Location": "Video call",
 				"StartDateTime": start.Format("2006-01-02T15:04:05.000+0000"), "EndDateTime": start.Add(time.Duration(mins) * time.Minute).Format("2006-01-02T15:04:05.000+0000"),
-				"DurationInMinutes": float64(mins), "WhatId": parent.id}, now)
+				"DurationInMinutes": float64(mins), "WhatId": parent.id}
+			if n%9 == 8 {
+				delete(vals, "EndDateTime")
+				delete(vals, "DurationInMinutes")
+				delete(vals, "Location")
+			}
+			s.st.insertRaw(event, vals, now)
 		}
 		created.Activities++
 	}
