@@ -21,7 +21,7 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		return nil, err
 	}
 	m := b.Mapping
-	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType}
+	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType, HasActivities: len(m.Activities) > 0}
 	originIsJira := strings.HasPrefix(in.OriginKey, "jira/")
 
 	link, err := a.Store.GetLink(ctx, in.OriginKey)
@@ -144,6 +144,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 			res.Status, res.Resolution = desired.Status, desired.Resolution
 		default:
 			res.JiraFields[f.JiraID] = desired.Fields[f.JiraID]
+			for _, c := range b.Companions(f.JiraID) {
+				res.JiraFields[c] = desired.Fields[c]
+			}
 		}
 	}
 	res.SFFields = map[string]any{}

@@ -136,6 +136,9 @@ type TransformResult struct {
 	SFBefore map[string]string
 	Reasons  map[string]string
 	Warnings []string
+	// HasActivities says the mapping turns the record's Tasks and Events into comments and
+	// worklogs (SyncActivities runs after the pass).
+	HasActivities bool
 }
 
 // NothingToWrite reports whether the plan writes nothing to either system.

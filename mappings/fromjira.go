@@ -20,6 +20,11 @@ func (b *Bound) ProjectJira(fields map[string]json.RawMessage) Projection {
 	p := Projection{}
 	for _, bf := range b.Fields {
 		if bf.FlowsToJira() {
+			if bf.FallbackID != "" {
+				p[bf.JiraID] = b.projectUserWithFallback(bf, fields)
+				p[bf.FallbackID] = projectText(jiraText(fields[bf.FallbackID]))
+				continue
+			}
 			if bf.Type == TypeUser {
 				p[bf.JiraID] = ""
 				if raw := fields[bf.JiraID]; !isJSONNull(raw) {
@@ -71,6 +76,14 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 		return ""
 	case TypePicklist, TypeMultiPicklist:
 		return projectJiraPicklist(bf, raw)
+	case TypeLookup:
+		var ref struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &ref) == nil {
+			return ref.ID
+		}
+		return ""
 	}
 	return jiraText(raw)
 }

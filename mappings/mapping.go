@@ -21,6 +21,10 @@ const (
 	// TypeUser maps a Salesforce e-mail (e.g. Owner.Email) to a Jira user field (assignee,
 	// reporter, user pickers) by looking the e-mail up in Bound.Users, and back.
 	TypeUser = "user"
+	// TypeLookup carries a Salesforce lookup to the Jira issue of the related record: the
+	// Salesforce side is a path to that record's Jira issue id back-link (for example
+	// Opportunity__r.Jira_Issue_Id__c), the Jira side the issue's parent.
+	TypeLookup = "lookup"
 
 	DirSFToJira = "sf_to_jira"
 	DirJiraToSF = "jira_to_sf"
@@ -62,6 +66,8 @@ type Mapping struct {
 	Jira       JiraSide
 	Fields     []FieldMap
 	Status     *StatusMap
+	// Activities turn the record's Tasks and Events into Jira comments and worklogs.
+	Activities []ActivityRule
 
 	pairLine, pairCol int
 }
@@ -102,7 +108,16 @@ type FieldMap struct {
 	// ValueMap is the picklist value map (Salesforce value → Jira value), applied both ways;
 	// lookups ignore case and surrounding spaces. Nil for other types.
 	ValueMap *ValueMap
-	Line     int
+	// Fallback (user fields only) is the Jira text field that receives the Salesforce value when
+	// no Jira user has the e-mail; the user field is then cleared, and set again once the user
+	// exists.
+	Fallback string
+	// Expr, when set, computes the value from the record instead of reading SF (which then holds
+	// the expression text, for labels); see expr.go.
+	Expr *Expr
+	Line int
+
+	fallbackLine, fallbackCol int
 
 	jiraLine, jiraCol int
 	col               int
@@ -156,7 +171,12 @@ func (m *Mapping) SOQLFields() []string {
 	add("SystemModstamp")
 	add("LastModifiedDate")
 	for _, f := range m.Fields {
-		if f.FlowsToJira() {
+		switch {
+		case f.Expr != nil:
+			for _, p := range f.Expr.Paths {
+				add(p)
+			}
+		case f.FlowsToJira():
 			add(f.SF)
 		}
 	}

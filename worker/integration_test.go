@@ -63,6 +63,8 @@ func newStack(t *testing.T, opportunities int) *stack {
 type stackOptions struct {
 	Opportunities int
 	MappingDir    string
+	// More seeds the rest of the default pack's objects (Cases, Feature Requests, Activities).
+	More sfemu.SeedOptions
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -121,7 +123,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	sfOpts.OutboundRetryBase = 200 * time.Millisecond
 	sfE := sfemu.New(sfOpts)
 	t.Cleanup(sfE.Close)
-	sfE.Seed(sfemu.SeedOptions{Accounts: 10, Contacts: 20, Opportunities: opportunities})
+	sfE.Seed(sfemu.SeedOptions{Accounts: 10, Contacts: 20, Opportunities: opportunities,
+		Cases: opts.More.Cases, FeatureRequests: opts.More.FeatureRequests, Activities: opts.More.Activities})
 	sfHTTP := httptest.NewServer(sfE)
 	t.Cleanup(sfHTTP.Close)
 	jOpts := jiraemu.DemoOptions()

@@ -69,6 +69,9 @@ type recordSync struct {
 	stage   string
 	// fromJira is true when a drained request came from Jira (comments may need mirroring).
 	fromJira bool
+	// fromSF is true when a drained request came from Salesforce, an operator or a backfill
+	// (activities may need writing to Jira).
+	fromSF bool
 }
 
 var a *activities.Activities
@@ -87,6 +90,7 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 		trigger = TriggerManual
 	}
 	w.fromJira = strings.HasPrefix(trigger, "jira")
+	w.fromSF = !w.fromJira
 	updates := []temporal.SearchAttributeUpdate{
 		SfObjectTypeKey.ValueSet(w.in.SfObject),
 		SyncDirectionKey.ValueSet(activities.DirectionBidirectional),
@@ -131,6 +135,8 @@ func (w *recordSync) drain() {
 	for w.signals.ReceiveAsync(&req) {
 		if req.Source == "jira" {
 			w.fromJira = true
+		} else {
+			w.fromSF = true
 		}
 	}
 }
@@ -285,6 +291,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			if err := w.mirrorComments(ctx, cur); err != nil {
 				return "", err
 			}
+			if err := w.syncActivities(ctx, &plan); err != nil {
+				return "", err
+			}
 			if outcome != "" {
 				return outcome, nil
 			}
@@ -342,6 +351,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			return "", err
 		}
 		if err := w.mirrorComments(ctx, cur); err != nil {
+			return "", err
+		}
+		if err := w.syncActivities(ctx, &plan); err != nil {
 			return "", err
 		}
 		if outcome != "" {
@@ -429,6 +441,31 @@ func (w *recordSync) mirrorComments(ctx workflow.Context, cur activities.JiraSta
 	return workflow.ExecuteActivity(activityCtx(ctx, "mirror comments of "+cur.IssueKey, 8), a.MirrorComments, activities.MirrorCommentsInput{
 		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID,
 	}).Get(ctx, nil)
+}
+
+// syncActivities writes the record's Salesforce activities (calls, e-mails, meetings) to its
+// Jira issue as comments and worklogs, when the mapping has activity rules and the pass was
+// started from the Salesforce side. Versioned: histories recorded before it never run it.
+func (w *recordSync) syncActivities(ctx workflow.Context, plan *activities.TransformResult) error {
+	if !plan.HasActivities || !w.fromSF || w.result.SfID == "" || w.result.IssueID == "" {
+		return nil
+	}
+	if workflow.GetVersion(ctx, "sync-activities", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	w.fromSF = false
+	w.setStage(ctx, "writing Salesforce activities to Jira")
+	var res activities.SyncActivitiesResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "activities of "+w.result.SfID+" → "+w.result.IssueKey, 8), a.SyncActivities, activities.SyncActivitiesInput{
+		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: w.result.IssueID,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	if res.Created+res.Updated > 0 {
+		w.result.Changed = append(w.result.Changed, fmt.Sprintf("activities (%d new, %d updated)", res.Created, res.Updated))
+	}
+	w.result.Warnings = append(w.result.Warnings, res.Warnings...)
+	return nil
 }
 
 // fail records the failure as a dead letter and in the search attributes, then returns it so the

@@ -73,8 +73,10 @@ wait_for "$SF/__admin/stats" "Salesforce emulator" "$STATE/emulators.log"
 wait_for "$JIRA/__admin/stats" "Jira emulator" "$STATE/emulators.log"
 
 bold "Salesforce Outbound Message for Opportunity changes → the worker (in a real org: Setup → Outbound Messages)"
-curl -fsS -X POST "$SF/__admin/outbound" -H 'Content-Type: application/json' \
-  -d '{"object":"Opportunity","url":"http://127.0.0.1:8090/webhooks/salesforce","fields":["Id","Jira_Issue_Id__c"]}' >/dev/null && echo "configured"
+for obj in Opportunity Case Feature_Request__c; do
+  curl -fsS -X POST "$SF/__admin/outbound" -H 'Content-Type: application/json' \
+    -d '{"object":"'"$obj"'","url":"http://127.0.0.1:8090/webhooks/salesforce","fields":["Id","Jira_Issue_Id__c"]}' >/dev/null && echo "configured for $obj"
+done
 
 bold "sfjira setup (database migrations, search attributes, Jira webhook, change pollers)"
 "$BIN/sfjira" setup
@@ -86,6 +88,10 @@ wait_for "http://127.0.0.1:8090/readyz" "worker" "$STATE/worker.log"
 
 bold "Backfill: every Opportunity → a Jira Epic"
 "$BIN/sfjira" backfill --object Opportunity --wait
+
+bold "Backfill the rest of the default pack: Feature Requests → Stories under their Epic, Cases → Bugs"
+"$BIN/sfjira" backfill --object Feature_Request__c --wait
+"$BIN/sfjira" backfill --object Case --wait
 
 TOKEN=$(curl -fsS "$SF/services/oauth2/token" -d grant_type=client_credentials -d client_id=sfjira-demo \
   -d client_secret="$SFJIRA_SF_CLIENT_SECRET" | sed -E 's/.*"access_token" *: *"([^"]+)".*/\1/')
@@ -146,6 +152,9 @@ bold "Verify: every Opportunity has exactly one matching, back-linked Epic"
 set +e
 "$BIN/sfjira" verify --object Opportunity
 VERIFY=$?
+for obj in Feature_Request__c Case; do
+  "$BIN/sfjira" verify --object "$obj" || VERIFY=1
+done
 set -e
 
 bold "API calls made (emulator /__admin/stats)"
