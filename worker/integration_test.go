@@ -73,7 +73,12 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL and bin/temporal")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// Ten minutes, or longer when the test binary was given more (larger convergence runs).
+	limit := 10 * time.Minute
+	if d, ok := t.Deadline(); ok && time.Until(d) > limit {
+		limit = time.Until(d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	cli := os.Getenv("TEMPORAL_CLI_PATH")
 	if cli == "" {
