@@ -26,6 +26,7 @@ type Config struct {
 	Worker     Worker     `yaml:"worker"`
 	Sync       Sync       `yaml:"sync"`
 	Log        Log        `yaml:"log"`
+	Security   Security   `yaml:"security"`
 
 	// File is the path the config was loaded from; relative paths inside it resolve against its folder.
 	File string `yaml:"-"`
@@ -205,6 +206,7 @@ func Default() *Config {
 		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200},
 		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60},
 		Log:        Log{Format: "json", Level: "info"},
+		Security:   defaultSecurity(),
 	}
 }
 
@@ -264,6 +266,7 @@ func (c *Config) complete(line func(string) int) error {
 	if st, err := os.Stat(c.Mappings.Dir); err != nil || !st.IsDir() {
 		bad("mappings.dir", fmt.Sprintf("%q is not a folder", c.Mappings.Dir), "point it at the folder holding the mapping YAML files (relative to the working directory or the config file)")
 	}
+	c.completeSecurity(bad)
 	switch c.Log.Format {
 	case "json", "console":
 	default:
