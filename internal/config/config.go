@@ -39,6 +39,14 @@ type Temporal struct {
 	TaskQueue string `yaml:"task_queue"`
 	// UIURL is only used to print links to runs.
 	UIURL string `yaml:"ui_url"`
+	// TLS and API-key authentication to the cluster (mTLS for self-hosted, API key for Cloud).
+	TLS       TemporalTLS `yaml:"tls"`
+	APIKeyEnv string      `yaml:"api_key_env"`
+
+	// Filled at load time: the API key, and where the payload keyring comes from (security.*).
+	APIKey      string `yaml:"-"`
+	KeyringEnv  string `yaml:"-"`
+	KeyringFile string `yaml:"-"`
 }
 
 // Database is the PostgreSQL holding connector state.

@@ -28,6 +28,11 @@ type Security struct {
 	APITokens []APIToken `yaml:"api_tokens"`
 	// Webhooks bounds inbound deliveries.
 	Webhooks WebhookLimits `yaml:"webhooks"`
+	// MetricsPublic serves /metrics without a token (otherwise it needs the viewer role).
+	MetricsPublic bool `yaml:"metrics_public"`
+	// HTTPCertFile and HTTPKeyFile turn on TLS for the worker's HTTP server.
+	HTTPCertFile string `yaml:"http_cert_file"`
+	HTTPKeyFile  string `yaml:"http_key_file"`
 	// AllowCIDRs, when not empty, is the only source addresses the worker's HTTP server answers.
 	AllowCIDRs []string `yaml:"allow_cidrs"`
 
@@ -77,6 +82,16 @@ func (c *Config) completeSecurity(bad func(key, msg, fix string)) {
 		bad("security.require_encryption", "encryption is required but no keyring is configured",
 			fmt.Sprintf("export %s (or set security.keyring_file) with entries from `sfjira keys generate`", s.KeyringEnv))
 	}
+	for _, p := range []*string{&s.HTTPCertFile, &s.HTTPKeyFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(c.File), *p)
+		}
+	}
+	if (s.HTTPCertFile == "") != (s.HTTPKeyFile == "") {
+		bad("security.http_cert_file", "http_cert_file and http_key_file go together", "set both to serve HTTPS, or neither")
+	}
+	c.Temporal.KeyringEnv, c.Temporal.KeyringFile = s.KeyringEnv, s.KeyringFile
+	c.completeTemporalTLS(bad)
 	seen := map[string]bool{}
 	for i := range s.APITokens {
 		t := &s.APITokens[i]
@@ -122,5 +137,37 @@ func (c *Config) completeSecurity(bad func(key, msg, fix string)) {
 	}
 	if s.Webhooks.Burst <= 0 {
 		s.Webhooks.Burst = 200
+	}
+}
+
+// TemporalTLS configures TLS to the Temporal frontend; with CertFile and KeyFile it is mTLS.
+type TemporalTLS struct {
+	Enabled    bool   `yaml:"enabled"`
+	CertFile   string `yaml:"cert_file"`
+	KeyFile    string `yaml:"key_file"`
+	CAFile     string `yaml:"ca_file"`
+	ServerName string `yaml:"server_name"`
+}
+
+func (c *Config) completeTemporalTLS(bad func(key, msg, fix string)) {
+	t := &c.Temporal.TLS
+	for _, p := range []*string{&t.CertFile, &t.KeyFile, &t.CAFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(c.File), *p)
+		}
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		bad("temporal.tls", "cert_file and key_file go together", "set both for mTLS, or neither")
+	}
+	if t.CertFile != "" || t.CAFile != "" {
+		t.Enabled = true
+	}
+	if c.Temporal.APIKeyEnv != "" {
+		v := os.Getenv(c.Temporal.APIKeyEnv)
+		if v == "" {
+			bad("temporal.api_key_env", fmt.Sprintf("environment variable %s is not set", c.Temporal.APIKeyEnv), "export the Temporal Cloud API key in it, or remove api_key_env")
+		}
+		c.Temporal.APIKey = v
+		t.Enabled = true // API keys are only sent over TLS
 	}
 }
