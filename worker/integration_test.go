@@ -28,11 +28,13 @@ import (
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
 )
@@ -51,6 +53,8 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
+	// hostPort is the dev server's frontend address.
+	hostPort string
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -61,6 +65,8 @@ func newStack(t *testing.T, opportunities int) *stack {
 type stackOptions struct {
 	Opportunities int
 	MappingDir    string
+	// Keyring, when set, gives the worker and the test's client the encrypting codec.
+	Keyring *codec.Keyring
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -114,6 +120,13 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 	tc := srv.Client()
+	if opts.Keyring != nil {
+		co := client.Options{HostPort: srv.FrontendHostPort(), Namespace: "default", Logger: logging.NewTemporal(log)}
+		temporalconn.WithKeyring(&co, opts.Keyring)
+		tc, err = client.Dial(co)
+		require.NoError(t, err)
+		t.Cleanup(tc.Close)
+	}
 
 	sfOpts := sfemu.DemoOptions()
 	sfOpts.OutboundRetryBase = 200 * time.Millisecond
@@ -147,7 +160,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m}
+	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m, hostPort: srv.FrontendHostPort()}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

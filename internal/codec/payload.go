@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
@@ -93,5 +94,52 @@ func DataConverter(keys *Keyring) converter.DataConverter {
 // error text that quotes record data (validation messages, Jira field errors) is not stored in
 // clear in the workflow history.
 func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
+	return &failureConverter{
+		inner: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true}),
+		dc:    dc,
+	}
+}
+
+// encodedFailureMessage is what the SDK writes in place of an encoded failure message.
+const encodedFailureMessage = "Encoded failure"
+
+// failureConverter makes sure every failure in a cause chain leaves encoded. The SDK's default
+// converter re-uses the failure an error was decoded from, and decoding restores the clear
+// message into that same failure — so a local activity's error, for one, would otherwise be
+// written to the history marker in clear (found by worker TestHistoryHoldsOnlyCiphertext).
+type failureConverter struct {
+	inner converter.FailureConverter
+	dc    converter.DataConverter
+}
+
+func (f *failureConverter) ErrorToFailure(err error) *failurepb.Failure {
+	fl := f.inner.ErrorToFailure(err)
+	if fl == nil {
+		return nil
+	}
+	needs := false
+	for c := fl; c != nil; c = c.GetCause() {
+		if c.Message != encodedFailureMessage || c.StackTrace != "" {
+			needs = true
+		}
+	}
+	if !needs {
+		return fl
+	}
+	out := proto.Clone(fl).(*failurepb.Failure)
+	for c := out; c != nil; c = c.GetCause() {
+		if c.Message != encodedFailureMessage || c.StackTrace != "" {
+			_ = converter.EncodeCommonFailureAttributes(f.dc, c)
+		}
+	}
+	return out
+}
+
+func (f *failureConverter) FailureToError(fl *failurepb.Failure) error {
+	if fl == nil {
+		return nil
+	}
+	// Decode a copy: the default converter writes the clear message back into the failure it
+	// is given, and that failure may be sent again.
+	return f.inner.FailureToError(proto.Clone(fl).(*failurepb.Failure))
 }
