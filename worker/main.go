@@ -88,7 +88,7 @@ func run(configPath string) error {
 	}
 	defer w.Stop()
 
-	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log}
+	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log, Limits: cfg.Security.Webhooks}
 	adm := &admin.Server{Auth: admin.NewAuth(cfg.Security, log), Acts: acts, Keys: keyring, Namespace: cfg.Temporal.Namespace, UIOrigin: cfg.Security.UIOrigin}
 	handler := admin.AllowCIDRs(cfg.Security.Prefixes, log, adm.Wrap(NewHTTPHandler(tc, acts, ingress), cfg.Security.MetricsPublic))
 	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: handler, ReadHeaderTimeout: 5 * time.Second}

@@ -48,6 +48,7 @@ type Client struct {
 	accessToken string
 	instanceURL string
 	gen         uint64 // bumps on every successful authentication
+	orgID       string // from the token response's identity URL
 
 	usage atomic.Pointer[apiUsage]
 }
@@ -179,6 +180,7 @@ func (c *Client) authenticate(ctx context.Context, stale uint64) (string, string
 		}
 		return "", "", 0, fmt.Errorf("salesforce: POST /services/oauth2/token: %w", err)
 	}
+	identity, _ := tok.Extra("id").(string)
 	instance, _ = tok.Extra("instance_url").(string)
 	instance = strings.TrimRight(instance, "/")
 	if instance == "" {
@@ -187,6 +189,9 @@ func (c *Client) authenticate(ctx context.Context, stale uint64) (string, string
 	c.mu.Lock()
 	c.gen++
 	c.accessToken, c.instanceURL, gen = tok.AccessToken, instance, c.gen
+	if org := orgFromIdentity(identity); org != "" {
+		c.orgID = org
+	}
 	c.mu.Unlock()
 	return tok.AccessToken, instance, gen, nil
 }
@@ -402,4 +407,29 @@ func parseError(method, path string, resp *http.Response) *APIError {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// orgFromIdentity takes the org id out of an identity URL
+// https://login.salesforce.com/id/<orgId>/<userId>.
+func orgFromIdentity(identity string) string {
+	parts := strings.Split(strings.TrimRight(identity, "/"), "/")
+	if len(parts) < 3 || parts[len(parts)-3] != "id" {
+		return ""
+	}
+	return parts[len(parts)-2]
+}
+
+// OrganizationID returns the id of the org the client is authenticated to, as the token
+// response's identity URL names it (authenticating first if needed). The webhook receiver uses it
+// to accept Outbound Messages only from this org when no org id is configured.
+func (c *Client) OrganizationID(ctx context.Context) (string, error) {
+	if _, _, _, err := c.session(ctx); err != nil {
+		return "", err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.orgID == "" {
+		return "", errors.New("salesforce: the token response named no identity URL, so the org id is unknown (fix: set salesforce.org_id)")
+	}
+	return c.orgID, nil
 }
