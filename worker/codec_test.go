@@ -61,12 +61,13 @@ func walkProto(m protoreflect.Message, fn func(protoreflect.Message)) {
 // TestEndToEndHistoryHoldsOnlyCiphertext runs a successful and a failing sync with the encrypting codec,
 // then reads the raw histories with a client that has no codec and with `temporal workflow show`:
 // record values and failure messages appear only as ciphertext. Through the worker's codec
-// endpoint (as the UI and `--codec-endpoint` use it) the same history decodes to the values.
+// endpoint (as the UI and `--codec-endpoint` use it) the same history decodes to the values. The
+// worker's store runs as the sfjira_app role, so the whole sync path works without audit UPDATE.
 func TestEndToEndHistoryHoldsOnlyCiphertext(t *testing.T) {
 	// A fixed test-only key, so the recorded history in workflows/testdata replays there.
 	kr, err := codec.ParseKeyring(testKeyring)
 	require.NoError(t, err)
-	s := newStackWith(t, stackOptions{Opportunities: 2, MappingDir: "../mappings/default", Keyring: kr})
+	s := newStackWith(t, stackOptions{Opportunities: 2, MappingDir: "../mappings/default", Keyring: kr, AppRole: true})
 	ctx := s.ctx
 
 	tag := strings.ReplaceAll(uuid.NewString()[:8], "-", "")

@@ -67,6 +67,8 @@ type stackOptions struct {
 	MappingDir    string
 	// Keyring, when set, gives the worker and the test's client the encrypting codec.
 	Keyring *codec.Keyring
+	// AppRole runs the worker's store as sfjira_app (no UPDATE/DELETE on the audit).
+	AppRole bool
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -101,6 +103,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(st.Close)
 	_, err = st.Migrate(ctx)
 	require.NoError(t, err)
+	if opts.AppRole {
+		st, err = store.OpenAs(ctx, dbURL, "sfjira_app")
+		require.NoError(t, err)
+		t.Cleanup(st.Close)
+	}
 
 	log := zap.NewNop()
 	if os.Getenv("SFJIRA_TEST_LOG") != "" {

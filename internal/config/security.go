@@ -28,6 +28,9 @@ type Security struct {
 	APITokens []APIToken `yaml:"api_tokens"`
 	// Webhooks bounds inbound deliveries.
 	Webhooks WebhookLimits `yaml:"webhooks"`
+	// DatabaseRole, when set (normally sfjira_app), is the role the worker's connections switch to
+	// after migrations: it can append to the audit trail but not change or delete it.
+	DatabaseRole string `yaml:"database_role"`
 	// MetricsPublic serves /metrics without a token (otherwise it needs the viewer role).
 	MetricsPublic bool `yaml:"metrics_public"`
 	// HTTPCertFile and HTTPKeyFile turn on TLS for the worker's HTTP server.

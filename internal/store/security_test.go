@@ -187,3 +187,18 @@ func TestAuditIsAppendOnlyForTheApplicationRole(t *testing.T) {
 	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT after_value FROM audit`).Scan(&after))
 	require.Equal(t, "b", after)
 }
+
+func TestOpenAsRunsAsTheApplicationRole(t *testing.T) {
+	_, dbURL := openTestStore(t)
+	ctx := context.Background()
+	app, err := store.OpenAs(ctx, dbURL, "sfjira_app")
+	require.NoError(t, err)
+	defer app.Close()
+	var who string
+	require.NoError(t, app.Pool().QueryRow(ctx, `SELECT current_user`).Scan(&who))
+	require.Equal(t, "sfjira_app", who)
+	_, err = app.Pool().Exec(ctx, `DELETE FROM audit`)
+	require.Error(t, err)
+	_, err = store.OpenAs(ctx, dbURL, "no_such_role_sfjira")
+	require.ErrorContains(t, err, "no_such_role_sfjira")
+}
