@@ -46,5 +46,11 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 		st.Close()
 		return nil, err
 	}
+	if role := cfg.Security.DatabaseRole; role != "" {
+		st.Close() // migrations ran as the owner; the worker itself runs with the restricted role
+		if st, err = store.OpenAs(ctx, cfg.Database.URL, role); err != nil {
+			return nil, err
+		}
+	}
 	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: cfg.Jira.Email}, nil
 }

@@ -71,6 +71,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), dlqCmd(g), debugCmd(),
 		errorsCmd(), mappingCmd(), preflightCmd(g))
 	root.AddCommand(reconcileCmd(g))
+	root.AddCommand(keysCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

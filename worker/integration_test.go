@@ -28,11 +28,13 @@ import (
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
 )
@@ -65,6 +67,10 @@ type stackOptions struct {
 	MappingDir    string
 	// More seeds the rest of the default pack's objects (Cases, Feature Requests, Activities).
 	More sfemu.SeedOptions
+	// Keyring, when set, gives the worker and the test's client the encrypting codec.
+	Keyring *codec.Keyring
+	// AppRole runs the worker's store as sfjira_app (no UPDATE/DELETE on the audit).
+	AppRole bool
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -104,6 +110,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(st.Close)
 	_, err = st.Migrate(ctx)
 	require.NoError(t, err)
+	if opts.AppRole {
+		st, err = store.OpenAs(ctx, dbURL, "sfjira_app")
+		require.NoError(t, err)
+		t.Cleanup(st.Close)
+	}
 
 	log := zap.NewNop()
 	if os.Getenv("SFJIRA_TEST_LOG") != "" {
@@ -123,6 +134,13 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 	tc := srv.Client()
+	if opts.Keyring != nil {
+		co := client.Options{HostPort: srv.FrontendHostPort(), Namespace: "default", Logger: logging.NewTemporal(log)}
+		temporalconn.WithKeyring(&co, opts.Keyring)
+		tc, err = client.Dial(co)
+		require.NoError(t, err)
+		t.Cleanup(tc.Close)
+	}
 
 	sfOpts := sfemu.DemoOptions()
 	sfOpts.OutboundRetryBase = 200 * time.Millisecond

@@ -18,11 +18,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
+	"github.com/sfjira/sfjira/worker/admin"
 	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
 )
@@ -56,6 +58,10 @@ func run(configPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	keyring, err := codec.KeyringFromConfig(cfg.Security)
+	if err != nil {
+		return err
+	}
 	acts, err := activities.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -82,11 +88,19 @@ func run(configPath string) error {
 	}
 	defer w.Stop()
 
-	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log}
-	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: NewHTTPHandler(tc, acts, ingress), ReadHeaderTimeout: 5 * time.Second}
+	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log, Limits: cfg.Security.Webhooks}
+	adm := &admin.Server{Auth: admin.NewAuth(cfg.Security, log), Acts: acts, Keys: keyring, Namespace: cfg.Temporal.Namespace, UIOrigin: cfg.Security.UIOrigin}
+	handler := admin.AllowCIDRs(cfg.Security.Prefixes, log, adm.Wrap(NewHTTPHandler(tc, acts, ingress), cfg.Security.MetricsPublic))
+	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
-		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if cfg.Security.HTTPCertFile != "" {
+			err = srv.ListenAndServeTLS(cfg.Security.HTTPCertFile, cfg.Security.HTTPKeyFile)
+		} else {
+			err = srv.ListenAndServe()
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http server on %s: %w (fix: free the port or set worker.http_addr)", cfg.Worker.HTTPAddr, err)
 		}
 	}()

@@ -22,7 +22,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			types[workflowType(t, f)]++
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(replayerOptions(t))
+			require.NoError(t, err)
 			r.RegisterWorkflow(workflows.RecordSync)
 			r.RegisterWorkflow(workflows.Backfill)
 			r.RegisterWorkflow(workflows.ChangePoller)

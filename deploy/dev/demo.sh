@@ -15,6 +15,9 @@ export SFJIRA_CONFIG=$ROOT/deploy/dev/sfjira.yaml
 export SFJIRA_SF_CLIENT_SECRET=sfjira-demo-secret   # demo credentials of the emulators only
 export SFJIRA_JIRA_API_TOKEN=sfjira-demo-token
 export SFJIRA_JIRA_WEBHOOK_SECRET=sfjira-demo-webhook-secret
+# Payloads in Temporal are encrypted (AES-256-GCM); a fresh demo key each run, as the dev server
+# keeps no history between runs. The UI decodes through the worker's /codec endpoint.
+export SFJIRA_KEYRING=${SFJIRA_KEYRING:-demo:$(head -c 32 /dev/urandom | base64)}
 # The demo keeps its own database so it never touches a real sfjira database on the same server.
 DEMO_DB_NAME=sfjira_demo
 export DATABASE_URL=${DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DEMO_DB_NAME?sslmode=disable}
@@ -62,6 +65,7 @@ for a in SfObjectType SfRecordId JiraIssueKey JiraProject SyncDirection SyncOutc
   SA+=(--search-attribute "$a=Keyword")
 done
 "$BIN/temporal" server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233 --log-level error "${SA[@]}" \
+  --ui-codec-endpoint http://127.0.0.1:8090/codec \
   >"$STATE/temporal.log" 2>&1 &
 PIDS+=($!)
 wait_for "$UI" "Temporal UI" "$STATE/temporal.log"
@@ -157,6 +161,11 @@ for obj in Feature_Request__c Case; do
 done
 set -e
 
+bold "Payloads are encrypted in Temporal (AES-256-GCM, key id in each payload)"
+ENC=$("$BIN/temporal" workflow show --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json 2>/dev/null | grep -c 'YmluYXJ5L2VuY3J5cHRlZA' || true)
+DEC=$("$BIN/temporal" workflow show --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json --codec-endpoint http://127.0.0.1:8090/codec 2>/dev/null | grep -c 'YmluYXJ5L2VuY3J5cHRlZA' || true)
+echo "  temporal workflow show sync/sf/$OPP: $ENC encrypted payloads; through the worker's /codec endpoint: $DEC left encrypted"
+
 bold "API calls made (emulator /__admin/stats)"
 echo "Salesforce: $(curl -fsS "$SF/__admin/stats" | grep -oE '"total" *: *[0-9]+' | grep -oE '[0-9]+') calls;" \
   "Jira: $(curl -fsS "$JIRA/__admin/stats" | grep -oE '"total" *: *[0-9]+' | grep -oE '[0-9]+') calls"
@@ -167,6 +176,7 @@ cat <<TXT
   the edited record's runs:             $UI/namespaces/default/workflows?query=SfRecordId%3D%22$OPP%22
   change pollers:                       $UI/namespaces/default/workflows?query=WorkflowType%3D%22ChangePoller%22
   worker metrics:                       http://127.0.0.1:8090/metrics
+  payload codec (the UI decodes here):  http://127.0.0.1:8090/codec  (security.* in deploy/dev/sfjira.yaml)
   Jira emulator issues:                 $JIRA/__admin/issues
   API call counts:                      $SF/__admin/stats  and  $JIRA/__admin/stats
   logs:                                 .demo/worker.log  .demo/temporal.log  .demo/emulators.log
