@@ -58,6 +58,7 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
+	in.Acts.Metrics.WebhookVerified("jira")
 	ev, err := jira.ParseWebhook(body)
 	if err != nil {
 		in.Acts.Metrics.IngressRejected("jira", "malformed")
@@ -109,6 +110,7 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 		writeSOAP(w, http.StatusUnauthorized, salesforce.OutboundAck(false))
 		return
 	}
+	in.Acts.Metrics.WebhookVerified("salesforce")
 	var events []activities.ChangeEvent
 	for _, n := range msg.Notifications {
 		id := n.Fields["Id"]
