@@ -39,6 +39,7 @@ func (g *globals) load() (*config.Config, *zap.Logger, error) {
 	if g.logLevel != "" {
 		level = g.logLevel
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New("console", level)
 	if err != nil {
 		return nil, nil, err

@@ -48,6 +48,7 @@ func run(configPath string) error {
 	if err != nil {
 		return err
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New(cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return err
