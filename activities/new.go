@@ -3,11 +3,14 @@ package activities
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
@@ -19,11 +22,12 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 	sf, err := salesforce.New(salesforce.Config{
 		LoginURL: cfg.Salesforce.LoginURL, ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
 		APIVersion: cfg.Salesforce.APIVersion, Timeout: cfg.Salesforce.Timeout,
+		HTTPClient: countedClient("salesforce"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: salesforce: %w", cfg.File, err)
 	}
-	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
+	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout, HTTPClient: countedClient("jira")})
 	if err != nil {
 		return nil, fmt.Errorf("%s: jira: %w", cfg.File, err)
 	}
@@ -53,4 +57,14 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 		}
 	}
 	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: cfg.Jira.Email}, nil
+}
+
+// countedClient is an HTTP client with a pooled transport whose calls count in
+// sfjira_api_calls_total, so API calls per synced record can be watched in production.
+func countedClient(system string) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 64
+	tr.MaxIdleConnsPerHost = 32
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: metrics.CountingTransport(system, tr)}
 }

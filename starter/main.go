@@ -39,6 +39,7 @@ func (g *globals) load() (*config.Config, *zap.Logger, error) {
 	if g.logLevel != "" {
 		level = g.logLevel
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New("console", level)
 	if err != nil {
 		return nil, nil, err
@@ -72,6 +73,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 		errorsCmd(), mappingCmd(), preflightCmd(g))
 	root.AddCommand(reconcileCmd(g))
 	root.AddCommand(keysCmd(g))
+	root.AddCommand(pauseCmd(g), resumeCmd(g), statusCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -157,9 +158,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	jHTTP := httptest.NewServer(jE)
 	t.Cleanup(jHTTP.Close)
 
-	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfHTTP.URL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", APIVersion: "v62.0"})
+	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfHTTP.URL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", APIVersion: "v62.0",
+		HTTPClient: &http.Client{Transport: metrics.CountingTransport("salesforce", nil)}})
 	require.NoError(t, err)
-	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token"})
+	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token",
+		HTTPClient: &http.Client{Transport: metrics.CountingTransport("jira", nil)}})
 	require.NoError(t, err)
 	ms, err := mappings.LoadDir(opts.MappingDir)
 	require.NoError(t, err)
@@ -172,7 +175,12 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	queue := "sfjira-it-" + uuid.NewString()[:8]
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: queue}
 	acts.Metrics = metrics.New()
-	w := NewWorker(tc, queue, 200, acts)
+	// The worker's client reports the SDK's metrics to /metrics, as in production.
+	wc, err := client.NewClientFromExisting(tc, client.Options{Namespace: "default", Logger: logging.NewTemporal(log), MetricsHandler: acts.Metrics.TemporalHandler()})
+	require.NoError(t, err)
+	t.Cleanup(wc.Close)
+	acts.Metrics.SetSources(metricsSources(tc, "default", []string{queue}, acts))
+	w := NewWorker(wc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,

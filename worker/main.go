@@ -50,6 +50,7 @@ func run(configPath string) error {
 	if err != nil {
 		return err
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New(cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return err
@@ -74,13 +75,13 @@ func run(configPath string) error {
 		}
 		log.Warn("could not check the mappings against the live systems; continuing", zap.Error(err))
 	}
-	tc, err := temporalconn.Dial(ctx, cfg.Temporal, log)
+	acts.Metrics = metrics.New()
+	tc, err := temporalconn.DialWithMetrics(ctx, cfg.Temporal, log, acts.Metrics.TemporalHandler())
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-
-	acts.Metrics = metrics.New()
+	acts.Metrics.SetSources(metricsSources(tc, cfg.Temporal.Namespace, []string{cfg.Temporal.TaskQueue}, acts))
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
 	w := NewWorker(tc, cfg.Temporal.TaskQueue, cfg.Worker.MaxConcurrentSync, acts)
 	if err := w.Start(); err != nil {

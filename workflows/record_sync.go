@@ -107,6 +107,15 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 
 func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 	for {
+		if err := holdWhilePaused(ctx, "sync", func(d string) { w.stage = "held"; workflow.SetCurrentDetails(ctx, d) }); err != nil {
+			if errors.Is(err, errHoldTooLong) {
+				w.drain()
+				next := w.in
+				next.SfID, next.Trigger = w.result.SfID, "continued"
+				return nil, workflow.NewContinueAsNewError(ctx, RecordSync, next)
+			}
+			return nil, w.fail(ctx, err)
+		}
 		w.drain()
 		w.result.Passes++
 		outcome, err := w.pass(ctx, w.result.Passes)

@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,10 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	changes      *prometheus.CounterVec
 	ingressDrops *prometheus.CounterVec
+
+	ops     *opsMetrics // operational metrics (ops.go)
+	sdkOnce sync.Once
+	sdk     *sdkBridge // Temporal SDK metrics (temporal.go)
 }
 
 // New creates the collectors on a fresh registry.
@@ -38,6 +43,7 @@ func New() *Metrics {
 	}, []string{"endpoint", "reason"})
 	m.reg.MustRegister(m.latency, m.changes, m.ingressDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerOps()
 	return m
 }
 
