@@ -76,9 +76,10 @@ func run(configPath string) error {
 
 	acts.Metrics = metrics.New()
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
-	w := NewWorker(tc, cfg.Temporal.TaskQueue, cfg.Worker.MaxConcurrentSync, acts)
+	w := NewWorkerWith(tc, WorkerOptions{TaskQueue: cfg.Temporal.TaskQueue, MaxActivities: cfg.Worker.MaxConcurrentSync,
+		SalesforcePerSecond: cfg.Worker.SalesforceActivitiesPerSecond, JiraPerSecond: cfg.Worker.JiraActivitiesPerSecond}, acts)
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
+		return fmt.Errorf("start workers on task queues %v: %w", w.Queues(), err)
 	}
 	defer w.Stop()
 
@@ -103,8 +104,15 @@ func run(configPath string) error {
 	return err
 }
 
-// NewWorker builds the Temporal worker with every sfjira workflow and activity registered.
-func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
+// NewWorker builds the Temporal workers with every sfjira workflow and activity registered: one on
+// taskQueue for workflows and PostgreSQL-only activities, and one each on the Salesforce and Jira
+// activity queues (see NewWorkerWith), without a per-second limit.
+func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) *Workers {
+	return NewWorkerWith(c, WorkerOptions{TaskQueue: taskQueue, MaxActivities: maxActivities}, acts)
+}
+
+// newMainWorker builds the worker of the main task queue (workflows and store-only activities).
+func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
 	if maxActivities <= 0 {
 		maxActivities = 200
 	}
@@ -112,6 +120,7 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 		MaxConcurrentActivityExecutionSize: maxActivities,
 		MaxConcurrentWorkflowTaskPollers:   4,
 		MaxConcurrentActivityTaskPollers:   8,
+		Interceptors:                       activityInterceptors(),
 	})
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)

@@ -72,7 +72,7 @@ func Backfill(ctx workflow.Context, in BackfillInput) (*BackfillResult, error) {
 	if err := workflow.SetQueryHandler(ctx, "progress", func() (BackfillResult, error) { return tally, nil }); err != nil {
 		return nil, err
 	}
-	actx := activityCtx(ctx, "list "+in.SfObject+" ids in scope", 10)
+	actx := apiCtx(ctx, SystemSalesforce, StepRead, "list "+in.SfObject+" ids in scope")
 	var page activities.ListInScopeResult
 	if err := workflow.ExecuteActivity(actx, a.ListInScope, activities.ListInScopeInput{Pair: in.Pair, NextRecordsURL: in.NextRecordsURL}).Get(ctx, &page); err != nil {
 		return nil, err

@@ -97,6 +97,11 @@ type Mappings struct {
 type Worker struct {
 	HTTPAddr          string `yaml:"http_addr"`
 	MaxConcurrentSync int    `yaml:"max_concurrent_activities"`
+	// SalesforceActivitiesPerSecond and JiraActivitiesPerSecond limit the activities started per
+	// second on the Salesforce and Jira task queues (Temporal's TaskQueueActivitiesPerSecond,
+	// enforced by the server across all workers). 0 means no limit.
+	SalesforceActivitiesPerSecond float64 `yaml:"salesforce_activities_per_second"`
+	JiraActivitiesPerSecond       float64 `yaml:"jira_activities_per_second"`
 }
 
 // Log selects the log encoding (json for production, console for people) and level.
@@ -202,7 +207,7 @@ func Default() *Config {
 		Salesforce: Salesforce{APIVersion: "v62.0", Timeout: 20 * time.Second},
 		Jira:       Jira{Timeout: 20 * time.Second},
 		Mappings:   Mappings{Dir: "mappings/default"},
-		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200},
+		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200, SalesforceActivitiesPerSecond: 50, JiraActivitiesPerSecond: 50},
 		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60},
 		Log:        Log{Format: "json", Level: "info"},
 	}
@@ -264,6 +269,12 @@ func (c *Config) complete(line func(string) int) error {
 	if st, err := os.Stat(c.Mappings.Dir); err != nil || !st.IsDir() {
 		bad("mappings.dir", fmt.Sprintf("%q is not a folder", c.Mappings.Dir), "point it at the folder holding the mapping YAML files (relative to the working directory or the config file)")
 	}
+	if c.Worker.SalesforceActivitiesPerSecond < 0 {
+		bad("worker.salesforce_activities_per_second", "is negative", "use a rate per second such as 25, or 0 for no limit")
+	}
+	if c.Worker.JiraActivitiesPerSecond < 0 {
+		bad("worker.jira_activities_per_second", "is negative", "use a rate per second such as 10, or 0 for no limit")
+	}
 	switch c.Log.Format {
 	case "json", "console":
 	default:
@@ -295,4 +306,10 @@ func (c *Config) secret(env, file string) (string, error) {
 	default:
 		return "", fmt.Errorf("no secret configured")
 	}
+}
+
+// ReloadJiraToken reads the Jira API token again from its variable or file, so a worker picks up
+// a rotated token when Jira answers 401 without a restart.
+func (c *Config) ReloadJiraToken() (string, error) {
+	return c.secret(c.Jira.APITokenEnv, c.Jira.APITokenFile)
 }

@@ -307,6 +307,8 @@ type APIError struct {
 	Code    string // Salesforce errorCode, e.g. STRING_TOO_LONG; MULTIPLE_CHOICES for an ambiguous upsert
 	Message string
 	Fields  []string
+	// RetryAfter is the Retry-After header of a 429 or 503 answer (0 when absent).
+	RetryAfter time.Duration
 }
 
 // Error renders e.g. `salesforce: PATCH /sobjects/Opportunity/006…: 400 STRING_TOO_LONG: Name: data value too large (fields: Name)`.
@@ -368,6 +370,9 @@ func IsRetryable(err error) bool {
 
 func parseError(method, path string, resp *http.Response) *APIError {
 	e := &APIError{Status: resp.StatusCode, Method: method, Path: path}
+	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode == http.StatusMultipleChoices {
 		var urls []string
