@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/budget"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
@@ -75,6 +76,10 @@ func run(configPath string) error {
 	defer tc.Close()
 
 	acts.Metrics = metrics.New()
+	acts.Budget = activities.NewBudgetGuard(acts, map[budget.System]budget.Thresholds{
+		budget.Salesforce: {SlowBelow: cfg.Budget.SalesforceSlowBelow, PauseBelow: cfg.Budget.SalesforcePauseBelow, SlowDelay: cfg.Budget.SlowDelay},
+		budget.Jira:       {SlowBelow: cfg.Budget.JiraSlowBelow, PauseBelow: cfg.Budget.JiraPauseBelow, SlowDelay: cfg.Budget.SlowDelay},
+	}, cfg.Budget.Recheck, workerName())
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
 	w := NewWorkerWith(tc, WorkerOptions{TaskQueue: cfg.Temporal.TaskQueue, MaxActivities: cfg.Worker.MaxConcurrentSync,
 		SalesforcePerSecond: cfg.Worker.SalesforceActivitiesPerSecond, JiraPerSecond: cfg.Worker.JiraActivitiesPerSecond}, acts)

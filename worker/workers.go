@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -105,4 +106,10 @@ func (g *Workers) Main() (worker.Worker, error) {
 		return nil, errNoWorkers
 	}
 	return g.workers[0], nil
+}
+
+// workerName names this process in shared state (the API budget rows): host and pid.
+func workerName() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", h, os.Getpid())
 }

@@ -62,7 +62,19 @@ type Client struct {
 // client, which feeds the connector's shared rate budget.
 type RateLimit struct {
 	Limit, Remaining int
-	ok               bool
+	// RetryUntil is when the latest Retry-After or beta-retry-after runs out (zero if none).
+	RetryUntil time.Time
+	// At is when the answer carrying these headers came.
+	At time.Time
+	ok bool
+}
+
+// Budget returns the latest rate-limit state (ok=false before any answer carried rate-limit
+// headers), for the budget guard.
+func (c *Client) Budget() (RateLimit, bool) {
+	c.rlMu.Lock()
+	defer c.rlMu.Unlock()
+	return c.rl, c.rl.ok
 }
 
 // New builds a client that authenticates with basic auth (email + API token) carried by
@@ -174,11 +186,21 @@ func (c *Client) RateLimit() (limit, remaining int, ok bool) {
 func (c *Client) recordRateLimit(h http.Header) {
 	l, errL := strconv.Atoi(h.Get("X-RateLimit-Limit"))
 	r, errR := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	if errL != nil && errR != nil {
+	now := time.Now()
+	// Retry-After comes with 429 and 503; beta-retry-after with answers Jira already throttles softly.
+	ra := parseRetryAfter(h.Get("Retry-After"), now)
+	if b := parseRetryAfter(h.Get("beta-retry-after"), now); b > ra {
+		ra = b
+	}
+	if errL != nil && errR != nil && ra == 0 {
 		return
 	}
 	c.rlMu.Lock()
 	defer c.rlMu.Unlock()
+	c.rl.At = now
+	if ra > 0 {
+		c.rl.RetryUntil = now.Add(ra)
+	}
 	if errL == nil {
 		c.rl.Limit = l
 	}

@@ -18,6 +18,7 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	changes      *prometheus.CounterVec
 	ingressDrops *prometheus.CounterVec
+	budget       budgetCollectors
 }
 
 // New creates the collectors on a fresh registry.
@@ -36,6 +37,7 @@ func New() *Metrics {
 		Name: "sfjira_ingress_rejected_total",
 		Help: "Incoming webhook and outbound-message requests rejected, by endpoint and reason.",
 	}, []string{"endpoint", "reason"})
+	m.registerBudget()
 	m.reg.MustRegister(m.latency, m.changes, m.ingressDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

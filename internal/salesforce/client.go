@@ -52,7 +52,19 @@ type Client struct {
 	usage atomic.Pointer[apiUsage]
 }
 
-type apiUsage struct{ used, max int }
+type apiUsage struct {
+	used, max int
+	at        time.Time
+}
+
+// APIUsageAt is APIUsage with the time of the answer that carried it, for the budget guard.
+func (c *Client) APIUsageAt() (used, max int, at time.Time, ok bool) {
+	u := c.usage.Load()
+	if u == nil {
+		return 0, 0, time.Time{}, false
+	}
+	return u.used, u.max, u.at, true
+}
 
 var reVersion = regexp.MustCompile(`^v\d{2,3}\.\d$`)
 
@@ -134,7 +146,7 @@ func (c *Client) recordUsage(h http.Header) {
 	}
 	used, _ := strconv.Atoi(m[1])
 	max, _ := strconv.Atoi(m[2])
-	c.usage.Store(&apiUsage{used, max})
+	c.usage.Store(&apiUsage{used, max, time.Now()})
 }
 
 // session returns the current token and instance URL, authenticating first if needed.
