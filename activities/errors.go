@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"time"
 
@@ -48,7 +47,8 @@ func classify(err error) error {
 			return temporal.NewApplicationErrorWithOptions(string(catalog.SalesforceLimit)+": "+sfErr.Error(), string(catalog.SalesforceLimit),
 				temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Minute})
 		case sfErr.Retryable():
-			return newError(catalog.SalesforceUnavailable, sfErr.Error(), nil)
+			return temporal.NewApplicationErrorWithOptions(string(catalog.SalesforceUnavailable)+": "+sfErr.Error(), string(catalog.SalesforceUnavailable),
+				temporal.ApplicationErrorOptions{NextRetryDelay: sfErr.RetryAfter})
 		case sfErr.Status == 401:
 			return newError(catalog.SalesforceAuth, sfErr.Error(), nil)
 		case sfErr.Status == 404:
@@ -80,8 +80,8 @@ func classify(err error) error {
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
-		// Transport trouble: plain error, retried by the activity's policy.
-		return fmt.Errorf("transient: %v", err)
+		// Transport trouble (connection refused or reset, timeout): retried by the activity's policy.
+		return newError(catalog.NetworkTransient, err.Error(), nil)
 	}
 	return err
 }

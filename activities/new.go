@@ -27,7 +27,11 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 	if err != nil {
 		return nil, fmt.Errorf("%s: salesforce: %w", cfg.File, err)
 	}
-	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout, HTTPClient: countedClient("jira")})
+	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout, HTTPClient: countedClient("jira"),
+		Reload: func() (string, string, error) {
+			t, err := cfg.ReloadJiraToken()
+			return cfg.Jira.Email, t, err
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: jira: %w", cfg.File, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/budget"
 	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
@@ -81,11 +82,16 @@ func run(configPath string) error {
 		return err
 	}
 	defer tc.Close()
-	acts.Metrics.SetSources(metricsSources(tc, cfg.Temporal.Namespace, []string{cfg.Temporal.TaskQueue}, acts))
+	acts.Budget = activities.NewBudgetGuard(acts, map[budget.System]budget.Thresholds{
+		budget.Salesforce: {SlowBelow: cfg.Budget.SalesforceSlowBelow, PauseBelow: cfg.Budget.SalesforcePauseBelow, SlowDelay: cfg.Budget.SlowDelay},
+		budget.Jira:       {SlowBelow: cfg.Budget.JiraSlowBelow, PauseBelow: cfg.Budget.JiraPauseBelow, SlowDelay: cfg.Budget.SlowDelay},
+	}, cfg.Budget.Recheck, workerName())
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
-	w := NewWorker(tc, cfg.Temporal.TaskQueue, cfg.Worker.MaxConcurrentSync, acts)
+	w := NewWorkerWith(tc, WorkerOptions{TaskQueue: cfg.Temporal.TaskQueue, MaxActivities: cfg.Worker.MaxConcurrentSync,
+		SalesforcePerSecond: cfg.Worker.SalesforceActivitiesPerSecond, JiraPerSecond: cfg.Worker.JiraActivitiesPerSecond}, acts)
+	acts.Metrics.SetSources(metricsSources(tc, cfg.Temporal.Namespace, w.Queues(), acts))
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
+		return fmt.Errorf("start workers on task queues %v: %w", w.Queues(), err)
 	}
 	defer w.Stop()
 
@@ -118,8 +124,15 @@ func run(configPath string) error {
 	return err
 }
 
-// NewWorker builds the Temporal worker with every sfjira workflow and activity registered.
-func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
+// NewWorker builds the Temporal workers with every sfjira workflow and activity registered: one on
+// taskQueue for workflows and PostgreSQL-only activities, and one each on the Salesforce and Jira
+// activity queues (see NewWorkerWith), without a per-second limit.
+func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) *Workers {
+	return NewWorkerWith(c, WorkerOptions{TaskQueue: taskQueue, MaxActivities: maxActivities}, acts)
+}
+
+// newMainWorker builds the worker of the main task queue (workflows and store-only activities).
+func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
 	if maxActivities <= 0 {
 		maxActivities = 200
 	}
@@ -127,6 +140,7 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 		MaxConcurrentActivityExecutionSize: maxActivities,
 		MaxConcurrentWorkflowTaskPollers:   4,
 		MaxConcurrentActivityTaskPollers:   8,
+		Interceptors:                       activityInterceptors(),
 	})
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)

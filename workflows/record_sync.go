@@ -217,9 +217,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		// Both sides are read at once: the Jira side is found through the link row (or the
 		// origin), so it does not wait for the Salesforce back-link.
 		w.setStage(ctx, "fetching both sides")
-		sfF := workflow.ExecuteActivity(activityCtx(ctx, "fetch "+in.SfObject+" "+w.result.SfID, 10), a.FetchSalesforce,
+		sfF := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepRead, "fetch "+in.SfObject+" "+w.result.SfID), a.FetchSalesforce,
 			activities.FetchSalesforceInput{Pair: in.Pair, SfID: w.result.SfID, JiraIssueID: w.result.IssueID})
-		jF := workflow.ExecuteActivity(activityCtx(ctx, "fetch Jira issue "+w.result.IssueKey, 10), a.FetchJira,
+		jF := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepRead, "fetch Jira issue "+w.result.IssueKey), a.FetchJira,
 			activities.FetchJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, LinkedIssueID: w.result.IssueID})
 		var src activities.FetchSalesforceResult
 		var cur activities.JiraState
@@ -256,7 +256,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		case plan.CreateJira:
 			w.setStage(ctx, "creating the Jira issue")
 			var wr activities.WriteJiraResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "create Jira "+plan.JiraIssueType, 8), a.WriteJira, activities.WriteJiraInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "create Jira "+plan.JiraIssueType), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, Create: true,
 				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution,
 			}).Get(ctx, &wr); err != nil {
@@ -270,7 +270,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		case plan.CreateSalesforce:
 			w.setStage(ctx, "creating the Salesforce record")
 			var sw activities.WriteSalesforceResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "create "+in.SfObject+" from "+cur.IssueKey, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepWrite, "create "+in.SfObject+" from "+cur.IssueKey), a.WriteSalesforce, activities.WriteSalesforceInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, Create: true, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 			}).Get(ctx, &sw); err != nil {
 				return "", err
@@ -279,7 +279,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(sw.SfID), JiraIssueKeyKey.ValueSet(cur.IssueKey))
 			w.noteChanges(sw.Changes)
 			var mark activities.WriteJiraResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "mark origin on "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "mark origin on "+cur.IssueKey), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: sw.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, MarkOrigin: true,
 			}).Get(ctx, &mark); err != nil {
 				return "", err
@@ -313,7 +313,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if len(plan.JiraFields) > 0 || plan.Status != "" {
 			w.setStage(ctx, "writing Jira")
 			var wr activities.WriteJiraResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "write Jira "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "write Jira "+cur.IssueKey), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution, Before: cur.Projection, ExpectUpdated: cur.Updated,
 			}).Get(ctx, &wr); err != nil {
@@ -328,7 +328,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if len(plan.SFFields) > 0 || !linkOK {
 			w.setStage(ctx, "writing Salesforce")
 			var sw activities.WriteSalesforceResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "write "+in.SfObject+" "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepWrite, "write "+in.SfObject+" "+src.SfID), a.WriteSalesforce, activities.WriteSalesforceInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 				CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey, Before: plan.SFBefore, ExpectModstamp: src.Modstamp,
 			}).Get(ctx, &sw); err != nil {
@@ -344,7 +344,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		jiraChanges = append(carried, jiraChanges...)
 		w.setStage(ctx, "verifying both sides")
 		var vr activities.VerifyPairResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "verify "+cur.IssueKey+" ⇄ "+src.SfID, 4), a.VerifyPair, activities.VerifyPairInput{
+		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepVerify, "verify "+cur.IssueKey+" ⇄ "+src.SfID), a.VerifyPair, activities.VerifyPairInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Checks: plan.Checks,
 		}).Get(ctx, &vr); err != nil {
 			return "", err
@@ -399,7 +399,7 @@ func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.
 	case "mark_jira", "delete_jira":
 		w.setStage(ctx, "Salesforce record deleted: "+plan.DeleteAction)
 		var wr activities.WriteJiraResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, plan.DeleteAction+" "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, plan.DeleteAction+" "+cur.IssueKey), a.WriteJira, activities.WriteJiraInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, DeleteAction: plan.DeleteAction,
 		}).Get(ctx, &wr); err != nil {
 			return err
@@ -408,7 +408,7 @@ func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.
 	case "unlink_salesforce":
 		w.setStage(ctx, "Jira issue deleted: clearing the back-link")
 		var sw activities.WriteSalesforceResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "unlink "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepWrite, "unlink "+src.SfID), a.WriteSalesforce, activities.WriteSalesforceInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, DeleteAction: plan.DeleteAction,
 			CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey,
 		}).Get(ctx, &sw); err != nil {
@@ -447,7 +447,7 @@ func (w *recordSync) mirrorComments(ctx workflow.Context, cur activities.JiraSta
 	}
 	w.fromJira = false
 	w.setStage(ctx, "mirroring Jira comments to Chatter")
-	return workflow.ExecuteActivity(activityCtx(ctx, "mirror comments of "+cur.IssueKey, 8), a.MirrorComments, activities.MirrorCommentsInput{
+	return workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "mirror comments of "+cur.IssueKey), a.MirrorComments, activities.MirrorCommentsInput{
 		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID,
 	}).Get(ctx, nil)
 }
@@ -490,7 +490,7 @@ func (w *recordSync) fail(ctx workflow.Context, err error) error {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	replay := w.in
 	replay.SfID = w.result.SfID
-	rerr := workflow.ExecuteActivity(activityCtx(dctx, "keep dead letter "+code, 20), a.RecordFailure, activities.RecordFailureInput{
+	rerr := workflow.ExecuteActivity(apiCtx(dctx, SystemNone, StepDeadLetter, "keep dead letter "+code), a.RecordFailure, activities.RecordFailureInput{
 		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfObject: w.in.SfObject, SfID: w.result.SfID,
 		Code: code, Message: rootMessage(err), ReplayInput: replay,
 	}).Get(dctx, nil)

@@ -19,6 +19,7 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	changes      *prometheus.CounterVec
 	ingressDrops *prometheus.CounterVec
+	budget       budgetCollectors
 
 	ops     *opsMetrics // operational metrics (ops.go)
 	sdkOnce sync.Once
@@ -41,6 +42,7 @@ func New() *Metrics {
 		Name: "sfjira_ingress_rejected_total",
 		Help: "Incoming webhook and outbound-message requests rejected, by endpoint and reason.",
 	}, []string{"endpoint", "reason"})
+	m.registerBudget()
 	m.reg.MustRegister(m.latency, m.changes, m.ingressDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registerOps()
