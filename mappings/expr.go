@@ -73,6 +73,9 @@ type (
 func ParseExpr(src string) (*Expr, error) {
 	p := &exprParser{src: src}
 	p.next()
+	if p.err != nil {
+		return nil, p.err
+	}
 	if p.tok.kind == tEOF {
 		return nil, &ExprError{Offset: 0, Msg: "expression is empty", Fix: `write e.g. concat(Account.Name, " — ", Name)`}
 	}
@@ -424,8 +427,13 @@ func (n *pathNode) eval(get Getter) any {
 	if !ok {
 		return nil
 	}
-	if s, isStr := v.(string); isStr && strings.TrimSpace(s) == "" {
-		return nil
+	switch x := v.(type) {
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return nil
+		}
+	case map[string]any, []any:
+		return nil // a relationship (Account), not a value (Account.Name)
 	}
 	return v
 }

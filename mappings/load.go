@@ -666,7 +666,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		l.add(o.vals["conflict"], "use conflict: last_writer_wins or manual, or name one owner side",
 			"conflict: owner_wins needs a single owner, but owner is both")
 	}
-	if f.Direction == DirJiraToSF || f.Direction == DirBoth {
+	if (f.Direction == DirJiraToSF || f.Direction == DirBoth) && f.Expr == nil {
 		if strings.Contains(f.SF, ".") {
 			l.add(o.vals["sf"], "write to a field of the record itself, or use direction: sf_to_jira",
 				"cannot write Jira values into parent record field %q", f.SF)
