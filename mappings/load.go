@@ -21,7 +21,7 @@ var (
 	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
-	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped"}
+	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "sync"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
@@ -32,6 +32,7 @@ var (
 	conflicts       = []string{ConflictOwnerWins, ConflictLastWriterWins, ConflictManual}
 	overflows       = []string{OverflowTruncate, OverflowFail}
 	unmappedActions = []string{UnmappedFail, UnmappedKeep}
+	syncModes       = []string{SyncRealtime, SyncBatch}
 )
 
 var (
@@ -632,6 +633,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		}
 	}
 	f.Direction = l.enum(o, "direction", directions, DirSFToJira)
+	f.Sync = l.enum(o, "sync", syncModes, SyncRealtime)
 	defOwner := OwnerSF
 	if f.Direction == DirJiraToSF {
 		defOwner = OwnerJira
