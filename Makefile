@@ -38,6 +38,8 @@ test: build check-pg test-tools
 # Benchmarks of design §9 (not part of `make test`); results in bench/results.json.
 bench: build check-pg
 	$(GO) run ./bench/b2 -temporal $(BIN)/temporal -out bench/results.json
+	$(GO) build -o $(BIN)/sfjira-bench-bulk ./bench/bulk
+	$(BIN)/sfjira-bench-bulk -temporal $(BIN)/temporal -out bench/results.json
 
 test-unit: check-go
 	$(GO) test -count=1 -short ./...

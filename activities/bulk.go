@@ -41,8 +41,68 @@ const (
 	maxBulkFailuresReported = 20
 	// soqlInChunk is how many ids go into one SOQL Id IN (…) read-back (well under the
 	// 100,000-character statement limit).
-	soqlInChunk = 1000
+	soqlInChunk = 2000
+	// bulkWorkflowTTL bounds how long a worker trusts what it learned about the Jira workflow
+	// (initial status, transitions per status) before asking again.
+	bulkWorkflowTTL = 5 * time.Minute
 )
+
+// bulkWorkflowCache keeps, per Activities instance, the workflow facts every bulk page needs,
+// so pages after the first spend no calls on them. A stale entry only costs a failed transition,
+// which the page reports and the per-record path repairs.
+var bulkWorkflowCache = &workflowCache{m: map[*Activities]*workflowFacts{}}
+
+type workflowFacts struct {
+	at          time.Time
+	initial     [2]string
+	haveInitial bool
+	trans       map[string][]jira.Transition
+}
+
+type workflowCache struct {
+	mu sync.Mutex
+	m  map[*Activities]*workflowFacts
+}
+
+func (c *workflowCache) get(a *Activities) *workflowFacts {
+	f := c.m[a]
+	if f == nil || time.Since(f.at) > bulkWorkflowTTL {
+		f = &workflowFacts{at: time.Now(), trans: map[string][]jira.Transition{}}
+		c.m[a] = f
+	}
+	return f
+}
+
+func (c *workflowCache) initial(a *Activities) ([2]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.get(a)
+	return f.initial, f.haveInitial
+}
+
+func (c *workflowCache) setInitial(a *Activities, v [2]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.get(a)
+	f.initial, f.haveInitial = v, true
+}
+
+// transitions returns a copy of the cached transitions by (lower-cased) status.
+func (c *workflowCache) transitions(a *Activities) map[string][]jira.Transition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]jira.Transition{}
+	for k, v := range c.get(a).trans {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *workflowCache) setTransitions(a *Activities, status string, ts []jira.Transition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.get(a).trans[status] = ts
+}
 
 // CountInScopeInput names the pair whose records are counted.
 type CountInScopeInput struct {
@@ -515,19 +575,24 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 		}
 	}
 	if len(created) > 0 {
-		// Every new issue starts in the workflow's initial status: read it once.
-		is, err := a.Jira.GetIssue(ctx, created[0].issueID, []string{"status", "resolution"}, nil)
-		if err != nil {
-			return classify(err)
+		// Every new issue starts in the workflow's initial status: read it once per worker.
+		initial, ok := bulkWorkflowCache.initial(a)
+		if !ok {
+			is, err := a.Jira.GetIssue(ctx, created[0].issueID, []string{"status", "resolution"}, nil)
+			if err != nil {
+				return classify(err)
+			}
+			initial = [2]string{is.StatusName(), is.ResolutionName()}
+			bulkWorkflowCache.setInitial(a, initial)
 		}
 		for _, r := range created {
-			r.status, r.resol = is.StatusName(), is.ResolutionName()
+			r.status, r.resol = initial[0], initial[1]
 		}
 	}
 	if err := a.readStatuses(ctx, unknown); err != nil {
 		return err
 	}
-	cache := map[string][]jira.Transition{}
+	cache := bulkWorkflowCache.transitions(a)
 	for round := 0; round < 8; round++ {
 		groups := map[string][]*bulkRec{}
 		for _, r := range work {
@@ -559,6 +624,7 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 					return classify(err)
 				}
 				cache[st] = ts
+				bulkWorkflowCache.setTransitions(a, st, ts)
 			}
 			for _, r := range rs {
 				if r.visited == nil {
@@ -637,18 +703,40 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 				r.fail(catalog.JiraNotFound, fmt.Sprintf("issue %s was not transitioned (invalid or not accessible)", r.issueKey))
 			}
 		}
+		// The last step of records that want another resolution: one call each, a few at once.
+		var mu sync.Mutex
+		var firstErr error
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
 		for i, r := range single {
 			t := singleT[i]
-			if err := a.Jira.DoTransition(ctx, r.issueID, t.ID, map[string]any{"resolution": map[string]any{"name": r.desired.Resolution}}); err != nil {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				err := a.Jira.DoTransition(ctx, r.issueID, t.ID, map[string]any{"resolution": map[string]any{"name": r.desired.Resolution}})
+				mu.Lock()
+				defer mu.Unlock()
 				var apiErr *jira.APIError
-				if errors.As(err, &apiErr) && !apiErr.Retryable() {
+				switch {
+				case err == nil:
+					r.moveTo(t, r.desired.Resolution)
+				case errors.As(err, &apiErr) && !apiErr.Retryable():
 					r.fail(catalog.JiraValidation, fmt.Sprintf("issue %s: transition %s: %v", r.issueKey, t.Name, err))
-					continue
+				case firstErr == nil:
+					firstErr = classify(err)
 				}
-				return classify(err)
+			}()
+			if i%50 == 49 {
+				activity.RecordHeartbeat(ctx, "moving statuses one by one")
 			}
-			r.moveTo(t, r.desired.Resolution)
 		}
+		wg.Wait()
+		if firstErr != nil {
+			return firstErr
+		}
+		activity.RecordHeartbeat(ctx, "moving statuses")
 	}
 	for _, r := range work {
 		if r.ok() && r.issueID != "" && r.desired.Status != "" && !strings.EqualFold(r.status, r.desired.Status) {

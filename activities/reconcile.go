@@ -554,3 +554,22 @@ func (a *Activities) readPairs(ctx context.Context, b *mappings.Bound, ps []stor
 	}
 	return sfs, issues, nil
 }
+
+// SalesforceSideHash is the hash reconciliation compares with a pair's sf_hash for one
+// Salesforce record as SOQL returns it (exported for the benchmark's bulk ceiling).
+func SalesforceSideHash(b *mappings.Bound, rec salesforce.Record) (string, error) {
+	sf := sfResultOf(b.Mapping, rec)
+	values := sf.Values
+	d, err := b.ToJira(b.Mapping.Salesforce.Object+" "+sf.SfID, func(p string) (any, bool) { v, ok := values[p]; return v, ok })
+	if err != nil {
+		return "", err
+	}
+	s, _ := sideProjections(b, mergeFields(b), d, values, nil)
+	return s.Hash(), nil
+}
+
+// JiraSideHash is the hash reconciliation compares with a pair's jira_hash for one issue.
+func JiraSideHash(b *mappings.Bound, is *jira.Issue) string {
+	_, j := sideProjections(b, mergeFields(b), nil, nil, jiraStateOf(b, is))
+	return j.Hash()
+}

@@ -135,6 +135,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		}
 	}
 	out := merge(mi)
+	if in.RealtimeOnly {
+		deferBatchFields(b, &out)
+	}
 	res.Decisions, res.Conflicts, res.Held, res.Diverged = out.Decisions, out.Conflicts, out.Held, out.Diverged
 
 	res.JiraFields = map[string]any{}
@@ -260,4 +263,37 @@ func derivedSF(b *mappings.Bound, res *TransformResult) (map[string]any, mapping
 		}
 	}
 	return out, afterProj
+}
+
+// deferBatchFields drops the writes of fields marked `sync: batch` from a change-capture pass
+// and holds their snapshot keys, so the reconcile schedule still sees them as changed and
+// writes them in bulk (hybrid mode).
+func deferBatchFields(b *mappings.Bound, out *mergeOutcome) {
+	batch := map[string]bool{}
+	for _, bf := range b.Fields {
+		if bf.Sync != mappings.SyncBatch {
+			continue
+		}
+		if bf.FlowsToJira() {
+			batch["j:"+bf.JiraID] = true
+		} else {
+			batch["s:"+bf.SF] = true
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	keep := func(fs []mergeField) []mergeField {
+		var kept []mergeField
+		for _, f := range fs {
+			if batch[f.Key] {
+				out.Held = append(out.Held, f.Key)
+				continue
+			}
+			kept = append(kept, f)
+		}
+		return kept
+	}
+	out.WriteJira = keep(out.WriteJira)
+	out.WriteSF = keep(out.WriteSF)
 }

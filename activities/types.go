@@ -59,6 +59,10 @@ type TransformInput struct {
 	OriginKey string
 	SF        FetchSalesforceResult
 	Jira      JiraState
+	// RealtimeOnly is set when change capture triggered the pass (hybrid mode): fields marked
+	// `sync: batch` are then neither written nor moved into the snapshot, so backfill and the
+	// reconcile schedule carry them instead.
+	RealtimeOnly bool
 }
 
 // Decision records which side won one field and why, for the audit trail.

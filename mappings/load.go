@@ -22,7 +22,7 @@ var (
 	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
-	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr"}
+	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
@@ -33,6 +33,7 @@ var (
 	conflicts       = []string{ConflictOwnerWins, ConflictLastWriterWins, ConflictManual}
 	overflows       = []string{OverflowTruncate, OverflowFail}
 	unmappedActions = []string{UnmappedFail, UnmappedKeep}
+	syncModes       = []string{SyncRealtime, SyncBatch}
 )
 
 var (
@@ -652,6 +653,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		l.add(o.vals["direction"], "remove direction: lookups flow sf_to_jira in version 1",
 			"lookup fields cannot flow %s yet", f.Direction)
 	}
+	f.Sync = l.enum(o, "sync", syncModes, SyncRealtime)
 	defOwner := OwnerSF
 	if f.Direction == DirJiraToSF {
 		defOwner = OwnerJira

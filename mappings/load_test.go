@@ -35,10 +35,10 @@ func TestLoadErrors(t *testing.T) {
 		fix       string // substring
 	}{
 		{"unknown field key", header + "    sourc: Name\n", 13, 5,
-			`unknown key "sourc" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr`,
+			`unknown key "sourc" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync`,
 			`remove "sourc"`},
 		{"typo suggests closest key", header + "    requried: true\n", 13, 5,
-			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr`,
+			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync`,
 			`did you mean "required"?`},
 		{"unknown top-level key", header + "stauts:\n  sf: StageName\n", 13, 1,
 			`unknown key "stauts" in the mapping file; allowed keys: version, pair, salesforce, jira, fields, status, activities`, `did you mean "status"?`},
@@ -174,7 +174,7 @@ func TestLoadDefaultsAndVersionHash(t *testing.T) {
 	assert.Len(t, m.Version, 12)
 	assert.Equal(t, "sfjira", m.Jira.Property)
 	f := m.Fields
-	assert.Equal(t, FieldMap{SF: "Name", Jira: "summary", Type: "text", Direction: "sf_to_jira", Owner: "sf", Conflict: "owner_wins", OnOverflow: "fail", Precision: NoPrecision, Line: 10}, stripPos(f[0]))
+	assert.Equal(t, FieldMap{SF: "Name", Jira: "summary", Type: "text", Direction: "sf_to_jira", Owner: "sf", Conflict: "owner_wins", Sync: "realtime", OnOverflow: "fail", Precision: NoPrecision, Line: 10}, stripPos(f[0]))
 	assert.Equal(t, 2, f[1].Precision)
 	assert.Equal(t, "jira", f[2].Owner)
 	assert.Equal(t, "last_writer_wins", f[3].Conflict)

@@ -47,6 +47,11 @@ const (
 
 	UnmappedFail = "fail"
 	UnmappedKeep = "keep"
+
+	// SyncRealtime fields are written by change capture (webhooks, outbound messages, pollers)
+	// as soon as they change; SyncBatch fields only by backfill and reconciliation (hybrid mode).
+	SyncRealtime = "realtime"
+	SyncBatch    = "batch"
 	// UnmappedPass (picklist fields) copies a value missing from the value map unchanged.
 	UnmappedPass = "pass"
 )
@@ -100,11 +105,13 @@ type JiraSide struct {
 // Conflict, OnOverflow, Precision), so consumers never re-implement them.
 type FieldMap struct {
 	SF, Jira, Type, Direction, Owner, Conflict string
-	Required                                   bool
-	MaxLength                                  int // 0 = unlimited; counted in runes
-	OnOverflow                                 string
-	Precision                                  int // decimals for number/currency/percent; NoPrecision = unrounded
-	Default                                    any // string, float64 or bool; nil = none
+	// Sync is realtime (default) or batch: see SyncRealtime and SyncBatch.
+	Sync       string
+	Required   bool
+	MaxLength  int // 0 = unlimited; counted in runes
+	OnOverflow string
+	Precision  int // decimals for number/currency/percent; NoPrecision = unrounded
+	Default    any // string, float64 or bool; nil = none
 	// ValueMap is the picklist value map (Salesforce value → Jira value), applied both ways;
 	// lookups ignore case and surrounding spaces. Nil for other types.
 	ValueMap *ValueMap

@@ -72,6 +72,9 @@ type recordSync struct {
 	// fromSF is true when a drained request came from Salesforce, an operator or a backfill
 	// (activities may need writing to Jira).
 	fromSF bool
+	// realtimeOnly is true for runs started by change capture: batch fields wait for
+	// backfill and reconciliation (hybrid mode).
+	realtimeOnly bool
 }
 
 var a *activities.Activities
@@ -91,6 +94,9 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 	}
 	w.fromJira = strings.HasPrefix(trigger, "jira")
 	w.fromSF = !w.fromJira
+	if workflow.GetVersion(ctx, "hybrid-sync-modes", workflow.DefaultVersion, 1) >= 1 {
+		w.realtimeOnly = IsChangeCapture(trigger)
+	}
 	updates := []temporal.SearchAttributeUpdate{
 		SfObjectTypeKey.ValueSet(w.in.SfObject),
 		SyncDirectionKey.ValueSet(activities.DirectionBidirectional),
@@ -240,7 +246,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		w.setStage(ctx, "transforming and merging")
 		var plan activities.TransformResult
 		if err := workflow.ExecuteLocalActivity(localCtx(ctx, "transform + three-way merge "+in.Pair, 5), "Transform",
-			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur}).Get(ctx, &plan); err != nil {
+			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, RealtimeOnly: w.realtimeOnly}).Get(ctx, &plan); err != nil {
 			return "", err
 		}
 		w.result.Warnings = plan.Warnings
@@ -511,4 +517,14 @@ func rootMessage(err error) string {
 		return app.Error()
 	}
 	return err.Error()
+}
+
+// IsChangeCapture reports whether a trigger is change capture (webhook, outbound message,
+// poller) rather than an operator, a backfill or reconciliation.
+func IsChangeCapture(trigger string) bool {
+	switch trigger {
+	case activities.TriggerJiraWebhook, activities.TriggerJiraPoll, activities.TriggerSalesforcePoll, activities.TriggerSalesforceOutbound:
+		return true
+	}
+	return false
 }

@@ -20,9 +20,19 @@ func (t *table) sortedByID() []*record {
 	t.orderMu.Lock()
 	defer t.orderMu.Unlock()
 	if t.byIDOrder == nil || len(t.byIDOrder) != len(t.rows) {
-		out := make([]*record, len(t.rows))
-		copy(out, t.rows)
-		sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].id) < strings.ToLower(out[j].id) })
+		type keyed struct {
+			k string
+			r *record
+		}
+		ks := make([]keyed, len(t.rows))
+		for i, r := range t.rows {
+			ks[i] = keyed{strings.ToLower(r.id), r}
+		}
+		sort.Slice(ks, func(i, j int) bool { return ks[i].k < ks[j].k })
+		out := make([]*record, len(ks))
+		for i := range ks {
+			out[i] = ks[i].r
+		}
 		t.byIDOrder = out
 	}
 	return t.byIDOrder

@@ -198,6 +198,9 @@ type cond struct {
 	vals  []any
 	like  *regexp.Regexp
 	isNum bool
+	// inSet holds the lower-cased text values of an IN list, so long lists (bulk reads of
+	// 1,000 ids) are matched by lookup instead of a scan per row.
+	inSet map[string]bool
 }
 
 type orderKey struct {
@@ -646,6 +649,17 @@ func (st *store) resolveCond(q string, o *objectDef, c *cond) *apiError {
 		}
 		c.vals = append(c.vals, v)
 	}
+	if c.kind == cIn && len(c.vals) > 8 && c.ref.field.Type != "date" && c.ref.field.Type != "datetime" {
+		set := make(map[string]bool, len(c.vals))
+		for _, v := range c.vals {
+			s, ok := v.(string)
+			if !ok {
+				return nil // mixed or non-text values: match by comparison
+			}
+			set[strings.ToLower(s)] = true
+		}
+		c.inSet = set
+	}
 	return nil
 }
 
@@ -707,6 +721,9 @@ func (st *store) match(c *cond, rec *record) bool {
 		return ok != c.neg
 	case cIn:
 		v := st.value(rec, c.ref)
+		if s, ok := v.(string); ok && c.inSet != nil {
+			return c.inSet[strings.ToLower(s)] != c.neg
+		}
 		found := false
 		for _, x := range c.vals {
 			if (v == nil && x == nil) || (v != nil && x != nil && compareValues(c.ref.field, v, x) == 0) {
