@@ -46,6 +46,7 @@ type Client struct {
 	base    *url.URL
 	http    *http.Client
 	timeout time.Duration
+	ts      oauth2.TokenSource
 
 	rlMu sync.Mutex
 	rl   RateLimit
@@ -106,7 +107,7 @@ func newClient(baseURL string, ts oauth2.TokenSource, timeout time.Duration, hc 
 		out.Jar = hc.Jar
 	}
 	out.Transport = &oauth2.Transport{Source: ts, Base: baseRT}
-	return &Client{base: u, http: out, timeout: timeout}, nil
+	return &Client{base: u, http: out, timeout: timeout, ts: ts}, nil
 }
 
 // RateLimit returns the latest rate-limit headers seen (ok=false before any response
@@ -231,28 +232,43 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawQuery = query.Encode()
-	var body io.Reader
+	var payload []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return 0, fmt.Errorf("jira: %s %s: encode request: %w", method, path, err)
 		}
-		body = bytes.NewReader(b)
+		payload = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
-	if err != nil {
-		return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return 0, fmt.Errorf("jira: %s %s: request timed out after %s: %w", method, path, c.timeout, err)
+	var resp *http.Response
+	for attempt := 0; ; attempt++ {
+		var body io.Reader
+		if payload != nil {
+			body = bytes.NewReader(payload)
 		}
-		return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+		if err != nil {
+			return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
+		}
+		req.Header.Set("Accept", "application/json")
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err = c.http.Do(req)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+				return 0, fmt.Errorf("jira: %s %s: request timed out after %s: %w", method, path, c.timeout, err)
+			}
+			return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
+		}
+		// An OAuth access token revoked or expired early: refresh once and repeat (design §4.5).
+		if inv, ok := c.ts.(interface{ Invalidate() }); ok && resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			inv.Invalidate()
+			continue
+		}
+		break
 	}
 	defer resp.Body.Close()
 	c.recordRateLimit(resp.Header)
