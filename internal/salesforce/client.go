@@ -20,7 +20,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
 )
 
 // DefaultAPIVersion is the REST API version used when Config.APIVersion is empty.
@@ -132,9 +131,9 @@ func New(cfg Config) (*Client, error) {
 		hc = &http.Client{Transport: tr}
 	}
 	return &Client{
-		cfg:  cfg,
-		http: hc,
-		jwtKey: jwtKey,
+		cfg:     cfg,
+		http:    hc,
+		jwtKey:  jwtKey,
 		authSem: make(chan struct{}, 1),
 	}, nil
 }
