@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/internal/config"
-	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
@@ -19,30 +18,6 @@ import (
 // New builds the activities and their dependencies from config: the Salesforce and Jira clients,
 // the PostgreSQL store (migrated) and the mapping files. Close the returned store when done.
 func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities, error) {
-	sf, err := salesforce.New(salesforce.Config{
-		LoginURL: cfg.Salesforce.LoginURL, ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
-		APIVersion: cfg.Salesforce.APIVersion, Timeout: cfg.Salesforce.Timeout,
-		HTTPClient: countedClient("salesforce"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: salesforce: %w", cfg.File, err)
-	}
-	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout, HTTPClient: countedClient("jira"),
-		Reload: func() (string, string, error) {
-			t, err := cfg.ReloadJiraToken()
-			return cfg.Jira.Email, t, err
-		}})
-	if err != nil {
-		return nil, fmt.Errorf("%s: jira: %w", cfg.File, err)
-	}
-	ms, err := mappings.LoadDir(cfg.Mappings.Dir)
-	if err != nil {
-		return nil, err
-	}
-	set, err := NewMappingSet(ms, jc)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := store.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
 		return nil, err
 	}
@@ -60,7 +35,41 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 			return nil, err
 		}
 	}
-	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: cfg.Jira.Email}, nil
+	fail := func(err error) (*Activities, error) {
+		st.Close()
+		return nil, err
+	}
+	// OAuth grants (Jira 3LO, Salesforce refresh tokens) live encrypted in the store.
+	tokens, err := TokenStoreFromConfig(cfg, st)
+	if err != nil {
+		return fail(err)
+	}
+	sfCfg, err := SalesforceConfig(cfg, tokens)
+	if err != nil {
+		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
+	}
+	sfCfg.HTTPClient = countedClient("salesforce")
+	sf, err := salesforce.New(sfCfg)
+	if err != nil {
+		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
+	}
+	jc, err := NewJiraClient(ctx, cfg, tokens)
+	if err != nil {
+		return fail(fmt.Errorf("%s: jira: %w", cfg.File, err))
+	}
+	ms, err := mappings.LoadDir(cfg.Mappings.Dir)
+	if err != nil {
+		return fail(err)
+	}
+	set, err := NewMappingSet(ms, jc)
+	if err != nil {
+		return fail(err)
+	}
+	actor := cfg.Jira.Email
+	if actor == "" {
+		actor = "sfjira (" + cfg.Jira.Auth + ")"
+	}
+	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: actor}, nil
 }
 
 // countedClient is an HTTP client with a pooled transport whose calls count in

@@ -74,6 +74,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(reconcileCmd(g))
 	root.AddCommand(keysCmd(g))
 	root.AddCommand(pauseCmd(g), resumeCmd(g), statusCmd(g))
+	root.AddCommand(authCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

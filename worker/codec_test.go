@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -69,6 +71,8 @@ func TestEndToEndHistoryHoldsOnlyCiphertext(t *testing.T) {
 	require.NoError(t, err)
 	s := newStackWith(t, stackOptions{Opportunities: 2, MappingDir: "../mappings/default", Keyring: kr, AppRole: true})
 	ctx := s.ctx
+	core, logs := observer.New(zap.DebugLevel)
+	s.acts.Log = zap.New(core) // every activity log line of this run is checked below
 
 	tag := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	secretName := "Zyxwv Confidential Merger " + tag
@@ -166,6 +170,23 @@ func TestEndToEndHistoryHoldsOnlyCiphertext(t *testing.T) {
 	withCodec := show("--codec-endpoint", codecSrv.URL+"/codec/{namespace}", "--codec-auth", "Bearer "+viewer)
 	require.True(t, strings.Contains(payloadText(withCodec), secretName), "through the codec endpoint the history decodes")
 	require.False(t, strings.Contains(withCodec, "YmluYXJ5L2VuY3J5cHRlZA"), "no payload is left encrypted")
+	// Redaction: no credential appears in the activity logs, the audit rows or the raw histories.
+	credentials := []string{"sfjira-demo-secret", "sfjira-demo-token", strings.TrimPrefix(testKeyring, "test-k1:"), viewer}
+	require.Positive(t, logs.Len(), "the run logged something")
+	for _, e := range logs.All() {
+		line := e.Message + fmt.Sprint(e.ContextMap())
+		for _, c := range credentials {
+			require.NotContains(t, line, c)
+		}
+	}
+	var auditText string
+	require.NoError(t, s.store.Pool().QueryRow(ctx, `SELECT coalesce(string_agg(a::text, E'\n'), '') FROM audit a`).Scan(&auditText))
+	require.NotEmpty(t, auditText)
+	for _, c := range credentials {
+		require.NotContains(t, auditText, c)
+		require.NotContains(t, without, c)
+	}
+
 	// Without the token the codec endpoint refuses, and the CLI cannot decode.
 	cctx, cancel := context.WithTimeout(ctx, 60e9)
 	defer cancel()

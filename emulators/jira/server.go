@@ -58,6 +58,12 @@ type Options struct {
 	WebhookRetryBase time.Duration
 	// WebhookTimeout bounds one delivery attempt (default 10s).
 	WebhookTimeout time.Duration
+	// OAuth 2.0 (3LO) app accepted by /oauth/token (default: the demo app), the site's cloud id,
+	// the refresh-token reuse interval (default 10 minutes) and access-token lifetime (1 hour).
+	OAuthClientID, OAuthClientSecret string
+	CloudID                          string
+	OAuthReuseInterval               time.Duration
+	OAuthAccessTTL                   time.Duration
 }
 
 // DemoOptions returns the options the demo and `sfjira emulate` use, so every part of
@@ -134,6 +140,7 @@ type Server struct {
 	fs        faultState
 	winStart  time.Time
 	winCount  int
+	oauth     oauthState
 	statsMu   sync.Mutex
 	statTotal int
 	stats     map[string]map[int]int
@@ -162,6 +169,7 @@ func New(opts Options) *Server {
 		authHeader: "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.Email+":"+opts.APIToken)),
 	}
 	s.fs = newFaultState(Faults{}, time.Now())
+	s.oauthInit()
 	s.resetWorkflows()
 	s.resetLocked()
 	s.stats = map[string]map[int]int{}
@@ -258,6 +266,7 @@ func (s *Server) routes() {
 	a.HandleFunc("POST /__admin/users", s.handleAdminUsers)
 	a.HandleFunc("GET /__admin/webhooks/deliveries", s.handleAdminDeliveries)
 	a.HandleFunc("POST /__admin/seed", s.handleAdminSeed)
+	a.HandleFunc("GET /__admin/oauth", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.OAuthStats()) })
 	s.admin = a
 }
 
@@ -265,6 +274,9 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/__admin/") {
 		s.admin.ServeHTTP(w, r)
+		return
+	}
+	if s.serveOAuth(w, r) {
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}

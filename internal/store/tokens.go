@@ -211,3 +211,16 @@ func (t *TokenStore) Rotate(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Refreshes reports how many times a stored token has been replaced by a refresh.
+func (t *TokenStore) Refreshes(ctx context.Context, name string) (int64, error) {
+	var n int64
+	err := t.st.pool.QueryRow(ctx, `SELECT refreshes FROM oauth_tokens WHERE name = $1`, name).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, unavailable("read token", err)
+	}
+	return n, nil
+}

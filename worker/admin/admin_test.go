@@ -178,6 +178,8 @@ func TestCodecEndpointDecodesForViewersWithCORS(t *testing.T) {
 	require.Equal(t, "http://localhost:8233", hdr.Get("Access-Control-Allow-Origin"))
 	require.Equal(t, "true", hdr.Get("Access-Control-Allow-Credentials"))
 	require.Contains(t, hdr.Get("Access-Control-Allow-Headers"), "Authorization")
+	_, _, hdr = e.do(t, "OPTIONS", "/codec/decode", "", "", "Origin", "http://127.0.0.1:8233")
+	require.Equal(t, "http://127.0.0.1:8233", hdr.Get("Access-Control-Allow-Origin"), "the dev UI under its other loopback name")
 	// Another origin gets no CORS grant.
 	_, _, hdr = e.do(t, "OPTIONS", "/codec/decode", "", "", "Origin", "http://evil.example")
 	require.Empty(t, hdr.Get("Access-Control-Allow-Origin"))

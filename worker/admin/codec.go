@@ -22,9 +22,9 @@ func CodecHandler(prefix string, kr *codec.Keyring, namespace, uiOrigin string, 
 	decode := auth.require(RoleViewer, true, inner)
 	encode := auth.require(RoleOperator, false, inner)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin := r.Header.Get("Origin"); origin != "" && uiOrigin != "" && strings.EqualFold(origin, uiOrigin) {
+		if origin := r.Header.Get("Origin"); origin != "" && sameOrigin(origin, uiOrigin) {
 			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", uiOrigin)
+			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Credentials", "true")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Namespace")
 			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
@@ -62,4 +62,20 @@ func CodecHandler(prefix string, kr *codec.Keyring, namespace, uiOrigin string, 
 			http.NotFound(w, r)
 		}
 	})
+}
+
+// sameOrigin compares a browser Origin with the configured UI origin; localhost and 127.0.0.1
+// count as the same host, since the dev UI is opened under either name.
+func sameOrigin(origin, ui string) bool {
+	if ui == "" {
+		return false
+	}
+	if strings.EqualFold(origin, ui) {
+		return true
+	}
+	alias := func(s string) string {
+		s = strings.ToLower(s)
+		return strings.Replace(s, "://localhost:", "://127.0.0.1:", 1)
+	}
+	return alias(origin) == alias(ui)
 }
