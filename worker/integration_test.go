@@ -62,6 +62,8 @@ func newStack(t *testing.T, opportunities int) *stack {
 type stackOptions struct {
 	Opportunities int
 	MappingDir    string
+	// UIPort, when set, starts the dev server with its web UI on that port.
+	UIPort string
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -109,6 +111,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
+		EnableUI:         opts.UIPort != "",
+		UIPort:           opts.UIPort,
 		SearchAttributes: temporal.NewSearchAttributes(attrs...),
 		ClientOptions:    &client.Options{Namespace: "default", Logger: logging.NewTemporal(log)},
 	})
