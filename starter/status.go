@@ -156,9 +156,14 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store, tc 
 		return nil, err
 	}
 	for _, p := range ps {
+		// The Salesforce poller also keeps the getDeleted window as "sfdel:<pair>".
+		owner := p.Source
+		if rest, ok := strings.CutPrefix(p.Source, "sfdel:"); ok {
+			owner = "salesforce:" + rest
+		}
 		s.Pollers = append(s.Pollers, PollerStatus{Source: p.Source, Watermark: p.Watermark, LastPoll: p.PolledAt,
-			SecondsSincePoll: now.Sub(p.PolledAt).Seconds(), WatermarkLag: now.Sub(p.Watermark).Seconds(), Running: running[p.Source]})
-		if !running[p.Source] {
+			SecondsSincePoll: now.Sub(p.PolledAt).Seconds(), WatermarkLag: now.Sub(p.Watermark).Seconds(), Running: running[owner]})
+		if !running[owner] {
 			s.Problems = append(s.Problems, fmt.Sprintf("poller %s is not running (fix: sfjira setup starts the pollers, or check the workflow in the UI)", p.Source))
 		}
 	}

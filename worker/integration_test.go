@@ -72,6 +72,8 @@ type stackOptions struct {
 	Keyring *codec.Keyring
 	// AppRole runs the worker's store as sfjira_app (no UPDATE/DELETE on the audit).
 	AppRole bool
+	// UIPort, when set, starts the dev server with its web UI on that port.
+	UIPort string
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -129,6 +131,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
+		EnableUI:         opts.UIPort != "",
+		UIPort:           opts.UIPort,
 		SearchAttributes: temporal.NewSearchAttributes(attrs...),
 		ClientOptions:    &client.Options{Namespace: "default", Logger: logging.NewTemporal(log)},
 	})

@@ -13,6 +13,10 @@ import (
 	"github.com/sfjira/sfjira/internal/catalog"
 )
 
+// jiraKeyAttrChange guards setting JiraIssueKey on runs that find an existing issue, so histories
+// recorded before it replay.
+const jiraKeyAttrChange = "jira-key-search-attribute"
+
 // maxPassesPerRun bounds how many drained bursts one run handles before it continues as new, so
 // the history of a busy pair stays small.
 const maxPassesPerRun = 25
@@ -241,6 +245,10 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(src.SfID))
 		}
 		if cur.Found {
+			if cur.IssueKey != w.result.IssueKey && workflow.GetVersion(ctx, jiraKeyAttrChange, workflow.DefaultVersion, 1) == 1 {
+				// Found through the link: make the run findable by its issue key in the UI too.
+				_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(cur.IssueKey))
+			}
 			w.result.IssueID, w.result.IssueKey = cur.IssueID, cur.IssueKey
 		}
 		w.setStage(ctx, "transforming and merging")

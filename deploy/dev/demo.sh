@@ -170,6 +170,9 @@ bold "API calls made (emulator /__admin/stats)"
 echo "Salesforce: $(curl -fsS "$SF/__admin/stats" | grep -oE '"total" *: *[0-9]+' | grep -oE '[0-9]+') calls;" \
   "Jira: $(curl -fsS "$JIRA/__admin/stats" | grep -oE '"total" *: *[0-9]+' | grep -oE '[0-9]+') calls"
 
+bold "sfjira status: workers, pollers and lag, dead letters, conflicts, API budget, error rate"
+"$BIN/sfjira" status || true
+
 bold "Where to look"
 cat <<TXT
   Temporal UI, every Opportunity sync:  $UI/namespaces/default/workflows?query=SfObjectType%3D%22Opportunity%22
