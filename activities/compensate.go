@@ -122,6 +122,8 @@ type restoreSpec struct {
 	Action    string
 	Pass      int
 	DecidedBy string
+	// DryRun computes what would be restored and refused, and writes nothing.
+	DryRun bool
 }
 
 // Refusal is a field a restore left alone because its value changed after the write being undone.
@@ -231,8 +233,8 @@ func (a *Activities) restoreFields(ctx context.Context, b *mappings.Bound, spec 
 		}
 		write[f] = v
 	}
-	if len(undone) == 0 {
-		return nil, refused, nil
+	if len(undone) == 0 || spec.DryRun {
+		return undone, refused, nil
 	}
 	if moveStatus {
 		status, resolution = current[keyStatus], current[keyResolution]

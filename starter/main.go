@@ -70,6 +70,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), dlqCmd(g), debugCmd(),
 		errorsCmd(), mappingCmd(), preflightCmd(g))
+	root.AddCommand(rollbackCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

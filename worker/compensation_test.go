@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,7 +33,7 @@ func TestCompensationUndoesAPartialCreate(t *testing.T) {
 
 	s.sfEmu.SetFaults(sfemu.Faults{Rules: []sfemu.FaultRule{{Endpoint: "PATCH /services/data/{version}/sobjects/{object}/{id}",
 		Status: 400, ErrorCode: "FIELD_CUSTOM_VALIDATION_EXCEPTION"}}})
-	_, _, err = s.sync(id)
+	failedRun, _, err := s.sync(id)
 	var app *temporal.ApplicationError
 	require.True(t, errors.As(err, &app), "%v", err)
 	require.Equal(t, string(catalog.SalesforceValidation), app.Type())
@@ -70,4 +72,7 @@ func TestCompensationUndoesAPartialCreate(t *testing.T) {
 	dead, err = s.store.OpenDeadLetters(ctx)
 	require.NoError(t, err)
 	require.Empty(t, dead)
+	if dir := os.Getenv("SFJIRA_RECORD_HISTORY"); dir != "" {
+		saveHistory(t, s, failedRun.GetID(), failedRun.GetRunID(), filepath.Join(dir, "record_sync_compensated.json"))
+	}
 }

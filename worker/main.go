@@ -130,6 +130,7 @@ func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *a
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
 	w.RegisterWorkflow(workflows.ChangePoller)
+	w.RegisterWorkflow(workflows.Rollback)
 	w.RegisterActivity(acts)
 	return w
 }

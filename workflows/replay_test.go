@@ -26,6 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.RecordSync)
 			r.RegisterWorkflow(workflows.Backfill)
 			r.RegisterWorkflow(workflows.ChangePoller)
+			r.RegisterWorkflow(workflows.Rollback)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
@@ -33,6 +34,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.Positive(t, types["RecordSync"], "no RecordSync history in testdata")
 	require.Positive(t, types["Backfill"], "no Backfill history in testdata")
 	require.Positive(t, types["ChangePoller"], "no ChangePoller history in testdata")
+	require.Positive(t, types["Rollback"], "no Rollback history in testdata")
 }
 
 func workflowType(t *testing.T, path string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,4 +83,44 @@ func (s *Store) ForgetIssue(ctx context.Context, originKey, issueID string) erro
 		return unavailable("forget issue", err)
 	}
 	return nil
+}
+
+// RollbackScope selects the sync writes an operator rolls back; exactly one form is used.
+type RollbackScope struct {
+	// WorkflowID: every write of one workflow (all its runs).
+	WorkflowID string
+	// OriginKey with Since: every write to one pair after that time ("--record sf/… --to TIME").
+	OriginKey string
+	// Since and Until: every write in a time window (Until zero = up to now).
+	Since, Until time.Time
+}
+
+// SyncWritesIn returns the audit rows of sync writes (not compensations or rollbacks) in scope,
+// oldest first.
+func (s *Store) SyncWritesIn(ctx context.Context, sc RollbackScope) ([]AuditEntry, error) {
+	cond, args := "", []any{}
+	switch {
+	case sc.WorkflowID != "":
+		cond, args = "workflow_id = $1", []any{sc.WorkflowID}
+	case sc.OriginKey != "":
+		cond, args = "origin_key = $1 AND at > $2", []any{sc.OriginKey, sc.Since}
+	default:
+		until := sc.Until
+		if until.IsZero() {
+			until = time.Now().Add(time.Hour)
+		}
+		cond, args = "at >= $1 AND at <= $2", []any{sc.Since, until}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
+		target_id, action, field, before_value, after_value, mapping_version, latency_ms, coalesce(decided_by,''), before_raw
+		FROM audit WHERE `+cond+` AND action NOT IN ('compensate', 'rollback') ORDER BY id`, args...)
+	if err != nil {
+		return nil, unavailable("read audit for rollback", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
+		var a AuditEntry
+		err := r.Scan(&a.At, &a.Actor, &a.WorkflowID, &a.RunID, &a.Pass, &a.OriginKey, &a.Pair, &a.Direction, &a.TargetSystem,
+			&a.TargetID, &a.Action, &a.Field, &a.Before, &a.After, &a.MappingVersion, &a.LatencyMS, &a.DecidedBy, &a.BeforeRaw)
+		return a, err
+	})
 }
