@@ -44,8 +44,13 @@ func classify(err error) error {
 	if errors.As(err, &sfErr) {
 		switch {
 		case sfErr.Code == "REQUEST_LIMIT_EXCEEDED":
+			// The daily limit rolls over slowly: wait minutes, unless Salesforce said how long.
+			wait := 5 * time.Minute
+			if sfErr.RetryAfter > 0 {
+				wait = sfErr.RetryAfter
+			}
 			return temporal.NewApplicationErrorWithOptions(string(catalog.SalesforceLimit)+": "+sfErr.Error(), string(catalog.SalesforceLimit),
-				temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Minute})
+				temporal.ApplicationErrorOptions{NextRetryDelay: wait})
 		case sfErr.Retryable():
 			return temporal.NewApplicationErrorWithOptions(string(catalog.SalesforceUnavailable)+": "+sfErr.Error(), string(catalog.SalesforceUnavailable),
 				temporal.ApplicationErrorOptions{NextRetryDelay: sfErr.RetryAfter})

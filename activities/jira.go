@@ -150,8 +150,11 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *Wri
 				}
 			}
 		}
-	} else if in.ExpectUpdated != "" && (len(in.Fields) > 0 || in.Status != "") {
-		got, err := a.Jira.GetIssue(ctx, in.IssueID, []string{"updated"}, nil)
+	}
+	var beforeRaw map[string]json.RawMessage
+	if !in.Create && in.ExpectUpdated != "" && (len(in.Fields) > 0 || in.Status != "") {
+		// One read serves the optimistic-concurrency check and the exact before-image.
+		got, err := a.Jira.GetIssue(ctx, in.IssueID, append(sortedAnyKeys(in.Fields), "updated"), nil)
 		if err != nil {
 			return nil, classify(err)
 		}
@@ -159,13 +162,15 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *Wri
 			res.Stale = true
 			return res, nil
 		}
+		beforeRaw = got.Fields
 	}
 	if !in.Create && len(in.Fields) > 0 {
 		if err := a.Jira.EditIssue(ctx, res.IssueID, in.Fields); err != nil {
 			return nil, classify(err)
 		}
 		for _, f := range sortedAnyKeys(in.Fields) {
-			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]), After: strPtr(projectionOf(b, f, in.Fields[f]))})
+			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]),
+				After: strPtr(projectionOf(b, f, in.Fields[f])), BeforeRaw: beforeRaw[f]})
 		}
 	}
 

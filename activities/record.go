@@ -68,7 +68,7 @@ func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) (*Commi
 				Pass: in.Pass, OriginKey: in.OriginKey, Pair: in.Pair, Direction: direction,
 				TargetSystem: system, TargetID: target, Action: c.Action, Field: c.Field,
 				Before: c.Before, After: c.After, MappingVersion: in.MappingVersion, LatencyMS: latency,
-				DecidedBy: reasons[prefix+c.Field],
+				DecidedBy: reasons[prefix+c.Field], BeforeRaw: c.BeforeRaw,
 			})
 		}
 	}

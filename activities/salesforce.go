@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -166,12 +167,18 @@ func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInpu
 		return res, nil
 	}
 	if in.ExpectModstamp != "" && len(in.Fields) > 0 {
-		rec, err := a.SF.Get(ctx, m.Salesforce.Object, in.SfID, "SystemModstamp")
+		// One read serves the optimistic-concurrency check and the exact before-image.
+		rec, err := a.SF.Get(ctx, m.Salesforce.Object, in.SfID, append(sortedAnyKeys(fields), "SystemModstamp")...)
 		if err != nil {
 			return nil, classify(err)
 		}
 		if str(rec["SystemModstamp"]) != in.ExpectModstamp {
 			return &WriteSalesforceResult{SfID: in.SfID, Stale: true}, nil
+		}
+		for i := range res.Changes {
+			if v, ok := rec[res.Changes[i].Field]; ok {
+				res.Changes[i].BeforeRaw, _ = json.Marshal(v)
+			}
 		}
 	}
 	if err := a.SF.Update(ctx, m.Salesforce.Object, in.SfID, fields); err != nil {

@@ -1,6 +1,10 @@
 package activities
 
-import "github.com/sfjira/sfjira/mappings"
+import (
+	"encoding/json"
+
+	"github.com/sfjira/sfjira/mappings"
+)
 
 // Directions written to audit rows and the SyncDirection search attribute.
 const (
@@ -184,6 +188,9 @@ type FieldChange struct {
 	Label  string
 	Before *string
 	After  *string
+	// BeforeRaw is the field's value as the target's API returned it before the write (JSON), when
+	// it was read: compensation and rollback write it back as is, which is exact for every type.
+	BeforeRaw json.RawMessage `json:",omitempty"`
 }
 
 // WriteJiraResult says which issue was written and what changed.

@@ -75,6 +75,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(keysCmd(g))
 	root.AddCommand(pauseCmd(g), resumeCmd(g), statusCmd(g))
 	root.AddCommand(authCmd(g))
+	root.AddCommand(rollbackCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

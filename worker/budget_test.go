@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +101,7 @@ func TestBudgetGuardPausesBackfillButNotRealtime(t *testing.T) {
 	s.acts.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ = io.ReadAll(rec.Body)
 	require.Contains(t, string(body), `sfjira_api_budget_guard_state{system="salesforce"} 0`)
+	if dir := os.Getenv("SFJIRA_RECORD_HISTORY"); dir != "" {
+		saveHistory(t, s, run.GetID(), run.GetRunID(), filepath.Join(dir, "backfill_budget_paused.json"))
+	}
 }

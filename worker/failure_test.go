@@ -40,7 +40,7 @@ func TestRetriesAbsorbRateLimitsOutagesAndTokenExpiry(t *testing.T) {
 			{Endpoint: "GET /rest/api/3/issue/{issueIdOrKey}", ErrorRate: 0.1, Kind: "reset"}}})
 	s.sfEmu.SetFaults(sfemu.Faults{Seed: 5, ExpireTokens: true,
 		Rules: []sfemu.FaultRule{{Endpoint: "GET /services/data/{version}/query", ErrorRate: 0.2, Status: 503, RetryAfterS: 1},
-			{Endpoint: "PATCH /services/data/{version}/sobjects/{sobject}/{id}", ErrorRate: 0.2, Status: 429, RetryAfterS: 1}}})
+			{Endpoint: "PATCH /services/data/{version}/sobjects/{object}/{id}", ErrorRate: 0.2, Status: 429, RetryAfterS: 1}}})
 
 	run, res := s.backfillRun()
 	require.Equal(t, 12, res.Total)

@@ -147,6 +147,7 @@ func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *a
 	w.RegisterWorkflow(workflows.ChangePoller)
 	w.RegisterWorkflow(workflows.BulkBackfill)
 	w.RegisterWorkflow(workflows.Reconcile)
+	w.RegisterWorkflow(workflows.Rollback)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -79,6 +79,10 @@ type recordSync struct {
 	// realtimeOnly is true for runs started by change capture: batch fields wait for
 	// backfill and reconciliation (hybrid mode).
 	realtimeOnly bool
+	// compensates is true for runs that undo a failed pass's completed writes (see compensate);
+	// undo holds those writes, in the order they were made, until the pass is recorded.
+	compensates bool
+	undo        []activities.UndoStep
 }
 
 var a *activities.Activities
@@ -116,6 +120,7 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 }
 
 func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
+	w.compensates = workflow.GetVersion(ctx, compensationVersion, workflow.DefaultVersion, 1) >= 1
 	for {
 		if err := holdWhilePaused(ctx, "sync", func(d string) { w.stage = "held"; workflow.SetCurrentDetails(ctx, d) }); err != nil {
 			if errors.Is(err, errHoldTooLong) {
@@ -130,6 +135,7 @@ func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 		w.result.Passes++
 		outcome, err := w.pass(ctx, w.result.Passes)
 		if err != nil {
+			w.compensate(ctx, w.result.Passes, err)
 			return nil, w.fail(ctx, err)
 		}
 		w.result.Outcome = merge(w.result.Outcome, outcome)
@@ -277,6 +283,10 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				return "", err
 			}
 			w.result.IssueID, w.result.IssueKey = wr.IssueID, wr.IssueKey
+			if wr.Created {
+				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "create", IssueID: wr.IssueID, IssueKey: wr.IssueKey})
+				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: wr.IssueID, IssueKey: wr.IssueKey, Changes: transitions(wr.Changes)})
+			}
 			_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(wr.IssueKey), JiraProjectKey.ValueSet(plan.JiraProject))
 			w.noteChanges(wr.Changes)
 			outcome = OutcomeCreated
@@ -337,6 +347,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				w.setStage(ctx, "the Jira issue changed meanwhile: planning again")
 				continue
 			}
+			w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: cur.IssueID, IssueKey: cur.IssueKey, Changes: wr.Changes})
 			jiraChanges = wr.Changes
 		}
 		if len(plan.SFFields) > 0 || !linkOK {
@@ -353,6 +364,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				carried = append(carried, jiraChanges...)
 				continue
 			}
+			w.pushUndo(activities.UndoStep{System: activities.SystemSalesforce, Kind: "fields", SfID: src.SfID, Changes: sw.Changes})
 			sfChanges = sw.Changes
 		}
 		jiraChanges = append(carried, jiraChanges...)
@@ -450,6 +462,9 @@ func (w *recordSync) commit(ctx workflow.Context, pass int, sfID string, cur act
 	}).Get(ctx, &res)
 	if res.LatencyMS > 0 {
 		w.result.LatencyMS = res.LatencyMS
+	}
+	if err == nil {
+		w.undo = nil // recorded: a later failure no longer undoes these writes
 	}
 	return &res, err
 }

@@ -48,3 +48,11 @@ func (s *Store) LatestBudget(ctx context.Context, system budget.System) (budget.
 	}
 	return o, true, nil
 }
+
+// rawOrNil stores an empty JSON value as SQL NULL.
+func rawOrNil(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

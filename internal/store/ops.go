@@ -107,7 +107,7 @@ func (s *Store) LastReconcile(ctx context.Context) (map[string]any, error) {
 	var raw []byte
 	err := s.pool.QueryRow(ctx, `SELECT row_to_json(r) FROM (SELECT * FROM reconcile_runs ORDER BY 1 DESC LIMIT 1) r`).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return map[string]any{}, nil
+		return nil, nil // no reconcile has run yet
 	}
 	if err != nil {
 		return nil, unavailable("read reconcile_runs", err)

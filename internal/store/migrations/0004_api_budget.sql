@@ -9,3 +9,7 @@ CREATE TABLE api_budget (
     observed_at     timestamptz NOT NULL,
     observed_by     text        NOT NULL
 );
+
+-- The exact before-image of a written field as the target's API returned it (JSON), when it was
+-- read: compensation and operator rollback write it back as is (before_value is its canonical text).
+ALTER TABLE audit ADD COLUMN before_raw jsonb;
