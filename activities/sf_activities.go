@@ -71,7 +71,9 @@ func (a *Activities) SyncActivities(ctx context.Context, in SyncActivitiesInput)
 			return nil, classify(err)
 		}
 		for _, it := range items {
-			activity.RecordHeartbeat(ctx, it.SfID)
+			if activity.IsActivity(ctx) {
+				activity.RecordHeartbeat(ctx, it.SfID)
+			}
 			prev, known := links[it.Kind+"/"+it.SfID]
 			if known && prev.JiraItemID != "" && prev.ContentHash == it.Hash && prev.JiraIssueID == in.IssueID {
 				continue

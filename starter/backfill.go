@@ -33,6 +33,9 @@ func backfillCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if dryRun { // plans each record in the CLI (starter/dryrun.go); writes nothing
+				return dryRunBackfill(cmd, cfg, log, m, asJSON)
+			}
 			tc, err := temporalconn.Dial(cmd.Context(), cfg.Temporal, log)
 			if err != nil {
 				return err
@@ -81,7 +84,7 @@ func backfillCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&object, "object", "", "Salesforce object to backfill, e.g. Opportunity")
 	cmd.Flags().BoolVar(&wait, "wait", false, "block until the backfill ends; exit 1 if any record failed")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count the records in scope, write nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the field writes syncing each record in scope would make, write nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (with --wait)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", workflows.DefaultBackfillConcurrency, "record syncs running at once")
 	_ = cmd.MarkFlagRequired("object")
