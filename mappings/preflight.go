@@ -244,7 +244,7 @@ func (m *Mapping) CheckJiraPermissions(have map[string]bool) *PreflightReport {
 		"BROWSE_PROJECTS": "read issues", "CREATE_ISSUES": "create issues", "EDIT_ISSUES": "write mapped fields",
 		"TRANSITION_ISSUES": "move issues to the mapped status", "RESOLVE_ISSUES": "set the mapped resolution",
 		"DELETE_ISSUES": "delete issues (on_delete: delete)",
-		"ADD_COMMENTS": "write activities as comments", "EDIT_OWN_COMMENTS": "update comments written from activities",
+		"ADD_COMMENTS":  "write activities as comments", "EDIT_OWN_COMMENTS": "update comments written from activities",
 		"WORK_ON_ISSUES": "log meetings as worklogs", "EDIT_OWN_WORKLOGS": "update worklogs written from activities",
 	}
 	for _, p := range m.JiraPermissions() {
