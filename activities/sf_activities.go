@@ -71,7 +71,9 @@ func (a *Activities) SyncActivities(ctx context.Context, in SyncActivitiesInput)
 			return nil, classify(err)
 		}
 		for _, it := range items {
-			activity.RecordHeartbeat(ctx, it.SfID)
+			if activity.IsActivity(ctx) {
+				activity.RecordHeartbeat(ctx, it.SfID)
+			}
 			prev, known := links[it.Kind+"/"+it.SfID]
 			if known && prev.JiraItemID != "" && prev.ContentHash == it.Hash && prev.JiraIssueID == in.IssueID {
 				continue
@@ -154,7 +156,7 @@ func (a *Activities) SyncActivities(ctx context.Context, in SyncActivitiesInput)
 			res.Created++
 		}
 	}
-	if a.Log != nil && (res.Created+res.Updated) > 0 {
+	if a.Log != nil && !in.DryRun && (res.Created+res.Updated) > 0 {
 		a.Log.Info("activities written to Jira", zap.String("origin", in.OriginKey), zap.Int("created", res.Created), zap.Int("updated", res.Updated))
 	}
 	return res, nil

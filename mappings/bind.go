@@ -187,7 +187,7 @@ func compatible(bf BoundField) string {
 		switch bf.Type {
 		case TypeText:
 			ok = st == "string" && !bf.ADF
-		case TypeRichText:
+		case TypeRichText, TypeHTML:
 			ok = bf.ADF
 		case TypeDate:
 			ok = st == "date"
@@ -210,7 +210,7 @@ func compatible(bf BoundField) string {
 		switch bf.Type {
 		case TypeText:
 			ok = true
-		case TypeRichText:
+		case TypeRichText, TypeHTML:
 			ok = bf.ADF || st == "string"
 		case TypeDate:
 			ok = st == "date" || st == "datetime"

@@ -57,6 +57,7 @@ var sfTypesFor = map[string][]string{
 	TypeMultiPicklist: {"multipicklist"},
 	TypeUser:          {"email", "string"},
 	TypeLookup:        {"string", "id", "reference"},
+	TypeHTML:          {"textarea", "string"},
 }
 
 // CheckSalesforce checks every Salesforce field the mapping names against the org's live

@@ -21,6 +21,7 @@ var jiraSchemaFor = map[string]string{
 	TypeMultiPicklist: "array of option (multi-select) or string (labels)",
 	TypeUser:          "user (accountId, looked up by e-mail)",
 	TypeLookup:        "issuelink (parent: the related record's issue)",
+	TypeHTML:          "ADF document (structure kept: lists, links, code, mentions)",
 }
 
 // Dictionary renders the canonical data dictionary of a set of mappings as Markdown: per

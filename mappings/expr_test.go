@@ -48,6 +48,7 @@ func TestExprEval(t *testing.T) {
 		{`Name`, "Renewal 2027"},
 		{`-5 < 0`, true},
 		{`(IsClosed)`, true},
+		{`"Salesforce"`, "Salesforce"}, // a constant
 	}
 	for _, tc := range tests {
 		e, err := ParseExpr(tc.src)

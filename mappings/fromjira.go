@@ -51,6 +51,8 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 		return projectText(jiraText(raw))
 	case TypeRichText:
 		return ADFToText(raw)
+	case TypeHTML:
+		return CanonicalHTML(ADFToHTML(raw))
 	case TypeDate:
 		s := jiraText(raw)
 		if out, err := DateToJira(s); err == nil {
@@ -195,6 +197,12 @@ func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
 				out[bf.SF] = bf.Default
 			} else {
 				out[bf.SF] = s
+			}
+		case TypeHTML:
+			if h := CanonicalHTML(ADFToHTML(raw)); h != "" {
+				out[bf.SF] = h
+			} else {
+				out[bf.SF] = bf.Default
 			}
 		case TypeDate:
 			if d, err := DateToJira(jiraText(raw)); err == nil {

@@ -26,7 +26,7 @@ var (
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
-	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser, TypeLookup}
+	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser, TypeLookup, TypeHTML}
 	laterTypes      = []string{"multi_picklist"}
 	directions      = []string{DirSFToJira, DirJiraToSF, DirBoth}
 	owners          = []string{OwnerSF, OwnerJira, OwnerBoth}
@@ -738,7 +738,7 @@ func defaultValue(typ string, n *yaml.Node) (any, string) {
 	}
 	tag := n.ShortTag()
 	switch typ {
-	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist, TypeUser:
+	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist, TypeUser, TypeHTML:
 		return n.Value, ""
 	case TypeNumber, TypeCurrency, TypePercent:
 		if tag == "!!int" || tag == "!!float" {

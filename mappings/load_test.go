@@ -49,11 +49,11 @@ func TestLoadErrors(t *testing.T) {
 		{"missing type", header + "  - sf: Amount\n    jira: Deal Amount\n", 13, 5,
 			`missing required key "type" in field mapping`, "add `type: …`"},
 		{"unknown type", header + "  - sf: Amount\n    jira: Deal Amount\n    type: nmber\n", 15, 11,
-			`unknown type "nmber"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup`, `did you mean "number"?`},
+			`unknown type "nmber"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup, html`, `did you mean "number"?`},
 		{"lookup written back", header + "  - sf: AccountId\n    jira: parent\n    type: lookup\n    direction: both\n", 16, 16,
 			`lookup fields cannot flow both yet`, "lookups flow sf_to_jira"},
 		{"later type", header + "  - sf: AccountId\n    jira: parent\n    type: multi_picklist\n", 15, 11,
-			`unknown type "multi_picklist"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup`, `did you mean "multipicklist"?`},
+			`unknown type "multi_picklist"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup, html`, `did you mean "multipicklist"?`},
 		{"unsupported version", strings.Replace(header, "version: 1", "version: 2", 1), 1, 10,
 			`unsupported mapping version 2`, "set version: 1"},
 		{"version as string", strings.Replace(header, "version: 1", `version: "1"`, 1), 1, 10,
@@ -158,7 +158,7 @@ status:
 	assert.Equal(t, []string{
 		`x.yaml:1:10: unsupported mapping version 3 (fix: this sfjira reads mapping version 1; set version: 1 or upgrade sfjira)`,
 		`x.yaml:2:7: invalid pair name "Bad Pair" (fix: use lowercase letters, digits and '-', e.g. opportunity-epic)`,
-		`x.yaml:12:11: unknown type "txt"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup (fix: did you mean "text"?)`,
+		`x.yaml:12:11: unknown type "txt"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup, html (fix: did you mean "text"?)`,
 		`x.yaml:13:17: max_length must be an integer, got "abc" (fix: write a whole number, e.g. max_length: 2)`,
 		`x.yaml:17:5: status.values keys must be strings (Salesforce picklist values), got boolean "true" (fix: quote the value: "true": { status: … })`,
 	}, got)

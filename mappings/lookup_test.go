@@ -98,3 +98,26 @@ func TestUserFallbackToText(t *testing.T) {
 	_, err = m3.Bind(packFields)
 	require.ErrorContains(t, err, `fallback field "Deal Amount" (customfield_10050) is a number field, not a single-line text field`)
 }
+
+// Activity rules need the comment and worklog permissions, and nothing more when absent.
+func TestActivityPermissions(t *testing.T) {
+	ms, err := LoadDefault()
+	require.NoError(t, err)
+	opp := defaultPair(t, ms, "opportunity-epic")
+	assert.Subset(t, opp.JiraPermissions(), []string{"ADD_COMMENTS", "EDIT_OWN_COMMENTS", "WORK_ON_ISSUES", "EDIT_OWN_WORKLOGS"})
+	fr := defaultPair(t, ms, "feature-request-story")
+	assert.NotContains(t, fr.JiraPermissions(), "ADD_COMMENTS")
+	assert.Len(t, opp.Activities, 3)
+	assert.Equal(t, "SELECT Id, TaskSubtype, Subject, Description FROM Task WHERE WhatId = '006x' AND (TaskSubtype IN ('Call', 'Email')) ORDER BY Id", opp.Activities[0].SOQL("006x"))
+	assert.Equal(t, []string{"Id", "Subject", "Location", "Description", "StartDateTime", "DurationInMinutes"}, opp.Activities[1].Fields())
+
+	it, why, ok := opp.Activities[1].Item(RecordGetter(map[string]any{"Id": "00U1", "Subject": "Kickoff", "Location": "Oslo",
+		"Description": "Agenda", "StartDateTime": "2025-03-30T00:30:00.000+0100", "DurationInMinutes": 90.0}))
+	require.True(t, ok, why)
+	assert.Equal(t, "Meeting: Kickoff (Oslo)\n\nAgenda\n\n(from Salesforce Event 00U1)", it.Text)
+	assert.Equal(t, "2025-03-29T23:30:00.000+0000", it.Started, "worklog start in UTC")
+	assert.Equal(t, 5400, it.Seconds)
+	_, why, ok = opp.Activities[1].Item(RecordGetter(map[string]any{"Id": "00U2", "Subject": "x", "StartDateTime": "2025-03-30T00:30:00Z", "DurationInMinutes": 0.0}))
+	assert.False(t, ok)
+	assert.Contains(t, why, "no positive DurationInMinutes")
+}

@@ -25,6 +25,9 @@ const (
 	// Salesforce side is a path to that record's Jira issue id back-link (for example
 	// Opportunity__r.Jira_Issue_Id__c), the Jira side the issue's parent.
 	TypeLookup = "lookup"
+	// TypeHTML maps a Salesforce Rich Text Area (HTML) to a Jira rich text (ADF) field and back,
+	// structure included: paragraphs, headings, lists, links, code, quotes, mentions (html.go).
+	TypeHTML = "html"
 
 	DirSFToJira = "sf_to_jira"
 	DirJiraToSF = "jira_to_sf"

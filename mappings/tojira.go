@@ -202,6 +202,16 @@ func (b *Bound) convert(bf BoundField, rec string, val any) (wire any, proj, war
 			return nil, "", warn, nil
 		}
 		return doc, CanonicalText(s), warn, nil
+	case TypeHTML:
+		s, ok := asText(val)
+		if !ok {
+			return nil, "", "", mismatch("rich text (HTML)")
+		}
+		doc := HTMLToADF(s)
+		if doc == nil {
+			return nil, "", "", nil
+		}
+		return doc, CanonicalHTML(s), "", nil
 	case TypeDate:
 		s, ok := val.(string)
 		if !ok {

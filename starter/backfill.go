@@ -39,6 +39,9 @@ to compare).`,
 			if err != nil {
 				return err
 			}
+			if dryRun { // plans each record in the CLI (starter/dryrun.go); writes nothing
+				return dryRunBackfill(cmd, cfg, log, m, asJSON)
+			}
 			tc, err := temporalconn.Dial(cmd.Context(), cfg.Temporal, log)
 			if err != nil {
 				return err
@@ -90,7 +93,7 @@ to compare).`,
 	}
 	cmd.Flags().StringVar(&object, "object", "", "Salesforce object to backfill, e.g. Opportunity")
 	cmd.Flags().BoolVar(&wait, "wait", false, "block until the backfill ends; exit 1 if any record failed")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count the records in scope, write nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the field writes syncing each record in scope would make, write nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (with --wait)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", workflows.DefaultBackfillConcurrency, "record syncs running at once (with --per-record)")
 	cmd.Flags().BoolVar(&perRecord, "per-record", false, "run one RecordSync workflow per record instead of the bulk backfill")

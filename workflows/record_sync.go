@@ -288,7 +288,8 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: wr.IssueID, IssueKey: wr.IssueKey, Changes: transitions(wr.Changes)})
 			}
 			_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(wr.IssueKey), JiraProjectKey.ValueSet(plan.JiraProject))
-			w.noteChanges(wr.Changes)
+			// The created fields are noted and audited with the step that completes the pass.
+			carried = append(carried, wr.Changes...)
 			outcome = OutcomeCreated
 			continue
 		case plan.CreateSalesforce:
@@ -316,10 +317,11 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if plan.NothingToWrite() && linkOK {
 			if plan.SnapshotHash != plan.SidesHash || len(plan.Conflicts) > 0 || len(plan.AppliedConflicts) > 0 {
 				// In step, but the snapshot is missing or stale (e.g. both sides got the same edit).
-				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, nil, nil, false); err != nil {
+				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, carried, nil, false); err != nil {
 					return "", err
 				}
 			}
+			w.noteChanges(carried)
 			w.noteConflicts(plan.Conflicts)
 			if err := w.mirrorComments(ctx, cur); err != nil {
 				return "", err

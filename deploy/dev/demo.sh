@@ -147,6 +147,19 @@ wait_until "both sides settle on the later edit (Name ⇄ summary is last_writer
 echo "The audit trail of this pair (before → after, and why each value won):"
 "$BIN/sfjira" audit --sf "Opportunity/$OPP" --last 8
 
+bold "Activities: calls, e-mails and meetings are comments and worklogs; preview a sync with --dry-run"
+TASKS=$(sfq "SELECT Id, WhatId, Subject FROM Task WHERE TaskSubtype = 'Call'")
+TASK=$(js 'o.records.find(r=>r.WhatId.startsWith("006")).Id' <<<"$TASKS")
+TOPP=$(js 'o.records.find(r=>r.WhatId.startsWith("006")).WhatId' <<<"$TASKS")
+TKEY=$(sfq "SELECT Jira_Issue_Key__c FROM Opportunity WHERE Id = '$TOPP'" | js 'o.records[0].Jira_Issue_Key__c')
+echo "Epic $TKEY: $(curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$TKEY/comment" | js 'o.total') comment(s), $(curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$TKEY/worklog" | js 'o.total') worklog(s)"
+curl -fsS -X PATCH "$SF/services/data/v62.0/sobjects/Task/$TASK" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"Subject":"Call: pricing agreed, PO next week"}'
+"$BIN/sfjira" sync --sf "Opportunity/$TOPP" --dry-run
+"$BIN/sfjira" sync --sf "Opportunity/$TOPP" --wait
+comment_updated() { curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$TKEY/comment" | grep -q 'pricing agreed, PO next week'; }
+wait_until "the call's comment on $TKEY was updated in place" comment_updated
+
 idle() { ! "$BIN/temporal" workflow describe --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json 2>/dev/null | grep -q 'STATUS_RUNNING'; }
 wait_until "the pair's workflow has drained its events (our own writes came back as echoes and wrote nothing)" idle
 bold "Sync it again by hand: nothing changed, so nothing is written"
