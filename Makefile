@@ -33,7 +33,7 @@ demo: build check-pg
 	@bash deploy/dev/demo.sh
 
 test: build check-pg test-tools
-	TEMPORAL_CLI_PATH=$(BIN)/temporal $(GO) test -count=1 -timeout 20m ./...
+	TEMPORAL_CLI_PATH=$(BIN)/temporal $(GO) test -count=1 -timeout 45m ./...
 
 # Benchmarks of design §9 (not part of `make test`); results in bench/results.json.
 bench: build check-pg

@@ -180,7 +180,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: queue}
 	acts.Metrics = metrics.New()
 	// The worker's client reports the SDK's metrics to /metrics, as in production.
-	wc, err := client.NewClientFromExisting(tc, client.Options{Namespace: "default", Logger: logging.NewTemporal(log), MetricsHandler: acts.Metrics.TemporalHandler()})
+	wo := client.Options{Namespace: "default", Logger: logging.NewTemporal(log), MetricsHandler: acts.Metrics.TemporalHandler()}
+	if opts.Keyring != nil {
+		temporalconn.WithKeyring(&wo, opts.Keyring)
+	}
+	wc, err := client.NewClientFromExisting(tc, wo)
 	require.NoError(t, err)
 	t.Cleanup(wc.Close)
 	acts.Metrics.SetSources(metricsSources(tc, "default", []string{queue}, acts))

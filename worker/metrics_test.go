@@ -5,9 +5,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -85,7 +87,8 @@ func TestMetricsAfterRealSync(t *testing.T) {
 	_, _, err = s.sync(badID)
 	require.Error(t, err)
 
-	body := []byte(`{"timestamp":1,"webhookEvent":"jira:worklog_updated"}`)
+	// A current timestamp: deliveries outside the replay window are refused.
+	body := []byte(fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:worklog_updated"}`, time.Now().UnixMilli()))
 	mac := hmac.New(sha256.New, []byte("it-secret"))
 	mac.Write(body)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/jira", bytes.NewReader(body))
