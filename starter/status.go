@@ -19,6 +19,7 @@ import (
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/internal/temporalconn"
+	"github.com/sfjira/sfjira/workflows"
 )
 
 // Status is everything `sfjira status` reports; --json prints it as is.
@@ -128,9 +129,18 @@ func collectStatus(ctx context.Context, cfg *config.Config, st *store.Store, tc 
 	if s.LastReconcile, err = st.LastReconcile(ctx); err != nil {
 		return nil, err
 	}
-	if s.Workers, err = temporalconn.DescribeQueues(ctx, tc, cfg.Temporal.Namespace, []string{cfg.Temporal.TaskQueue}); err != nil {
+	if s.Workers, err = temporalconn.DescribeQueues(ctx, tc, cfg.Temporal.Namespace,
+		[]string{cfg.Temporal.TaskQueue, workflows.SalesforceTaskQueue(cfg.Temporal.TaskQueue), workflows.JiraTaskQueue(cfg.Temporal.TaskQueue)}); err != nil {
 		return nil, err
 	}
+	// The Salesforce and Jira queues carry activities only.
+	kept := s.Workers[:0]
+	for _, q := range s.Workers {
+		if q.TaskQueue == cfg.Temporal.TaskQueue || q.Type != "workflow" {
+			kept = append(kept, q)
+		}
+	}
+	s.Workers = kept
 	alive := 0
 	for _, q := range s.Workers {
 		alive += len(q.Pollers)

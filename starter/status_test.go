@@ -129,7 +129,7 @@ worker:
 	require.True(t, s.Maintenance.Paused)
 	require.Equal(t, map[string]int64{"SF_AUTH": 1}, s.DeadLetters)
 	require.Len(t, s.Budgets, 2)
-	require.Len(t, s.Workers, 2, "workflow and activity task queues")
+	require.Len(t, s.Workers, 4, "workflow and activity task queues, and the Salesforce and Jira activity queues")
 
 	code, out, errOut = sfjira("resume")
 	require.Equal(t, 0, code, errOut)
