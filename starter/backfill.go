@@ -29,7 +29,7 @@ so a restarted worker resumes; records that fail go on to their own per-record s
 to compare).`,
 		Example: `  sfjira backfill --object Opportunity --wait
   sfjira backfill --object Opportunity --per-record --wait`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := g.load()
 			if err != nil {
