@@ -31,7 +31,7 @@ const (
 	// DefaultBulkPageSize is the SOQL page of a bulk backfill.
 	DefaultBulkPageSize = 2000
 	// DefaultBulkConcurrency bounds the bulk calls a page has in flight at once.
-	DefaultBulkConcurrency = 4
+	DefaultBulkConcurrency = 8
 	// BulkDefaultResolution is the resolution a transition into a done status leaves when no
 	// screen value is given (Jira's templates set Done in a post-function). Bulk transitions
 	// cannot fill screens, so records that want another resolution take that last step one
@@ -703,10 +703,10 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 				r.fail(catalog.JiraNotFound, fmt.Sprintf("issue %s was not transitioned (invalid or not accessible)", r.issueKey))
 			}
 		}
-		// The last step of records that want another resolution: one call each, a few at once.
+		// The last step of records that want another resolution: one call each, 16 at once.
 		var mu sync.Mutex
 		var firstErr error
-		sem := make(chan struct{}, 8)
+		sem := make(chan struct{}, 16)
 		var wg sync.WaitGroup
 		for i, r := range single {
 			t := singleT[i]

@@ -26,7 +26,7 @@ type BulkBackfillInput struct {
 	SfObject    string
 	JiraProject string
 	// PageSize is the SOQL page (default and maximum 2,000); Concurrency the bulk calls a page
-	// keeps in flight (default 4).
+	// keeps in flight (default 8).
 	PageSize    int
 	Concurrency int
 	DryRun      bool

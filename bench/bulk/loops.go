@@ -20,10 +20,14 @@ import (
 // The two comparison loops of every scenario. Both use the same clients, mapping and emulators as
 // the connector; neither uses Temporal or PostgreSQL.
 
-const conc = 4
+// conc is the connector's own bound on bulk calls in flight, so the ceiling is like for like.
+const conc = activities.DefaultBulkConcurrency
 
 // parallel runs fn over chunks of n items, conc at a time, and returns the first error.
-func parallel(n, size int, fn func(start, end int) error) error {
+func parallel(n, size int, fn func(start, end int) error) error { return parallelN(n, size, conc, fn) }
+
+// parallelN is parallel with its own bound (the connector runs per-issue steps 16 at once).
+func parallelN(n, size, conc int, fn func(start, end int) error) error {
 	var mu sync.Mutex
 	var first error
 	sem := make(chan struct{}, conc)
@@ -264,7 +268,7 @@ func ceilingTransitions(ctx context.Context, e *emus, recs []*ceilRec, cache map
 				}
 			}
 		}
-		if err := parallel(len(single), 1, func(s, _ int) error {
+		if err := parallelN(len(single), 1, 16, func(s, _ int) error {
 			r, t := single[s], singleT[s]
 			if err := e.jira.DoTransition(ctx, r.issueID, t.ID, map[string]any{"resolution": map[string]any{"name": r.desired.Resolution}}); err != nil {
 				return err
