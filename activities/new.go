@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -75,9 +74,5 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 // countedClient is an HTTP client with a pooled transport whose calls count in
 // sfjira_api_calls_total, so API calls per synced record can be watched in production.
 func countedClient(system string) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 64
-	tr.MaxIdleConnsPerHost = 32
-	tr.IdleConnTimeout = 90 * time.Second
-	return &http.Client{Transport: metrics.CountingTransport(system, tr)}
+	return &http.Client{Transport: metrics.CountingTransport(system, nil)}
 }

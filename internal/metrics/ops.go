@@ -20,10 +20,15 @@ var apiCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // CountingTransport wraps an http.RoundTripper so every call to a system's API is counted in
 // sfjira_api_calls_total, the base of the "API calls per synced record" measure. A nil base means
-// http.DefaultTransport.
+// a pooled transport sized for many concurrent activities (http.DefaultTransport keeps only two
+// idle connections per host, which under load means a new connection for most calls).
 func CountingTransport(system string, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
-		base = http.DefaultTransport
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 64
+		tr.MaxIdleConnsPerHost = 32
+		tr.IdleConnTimeout = 90 * time.Second
+		base = tr
 	}
 	return &countingRT{system: system, base: base}
 }
