@@ -324,6 +324,7 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 	if err := a.Store.SaveReconcileRun(ctx, run); err != nil {
 		return nil, classify(err)
 	}
+	a.Metrics.ReconcileFinished(in.Pair, rep.Total())
 	a.Log.Info("reconciled", zap.String("pair", in.Pair), zap.Bool("dry_run", in.DryRun), zap.Int("found", rep.Total()),
 		zap.Int("repaired", rep.Repaired[DriftField]), zap.Int("handed_off", rep.HandedOff), zap.Float64("seconds", rep.Seconds))
 	return rep, nil

@@ -73,6 +73,18 @@ func reconcileDrift(row map[string]any) map[string]float64 {
 	if pair == "" {
 		pair = "all"
 	}
+	// A reconcile_runs row: the report's findings by kind (activities.ReconcileReport.Found).
+	if rep, ok := row["report"].(map[string]any); ok {
+		if found, ok := rep["Found"].(map[string]any); ok {
+			total := 0.0
+			for _, v := range found {
+				if n, ok := v.(float64); ok {
+					total += n
+				}
+			}
+			return map[string]float64{pair: total}
+		}
+	}
 	for _, k := range []string{"drift", "drift_found", "drifted", "drift_count", "mismatches"} {
 		if v, ok := row[k].(float64); ok {
 			return map[string]float64{pair: v}
