@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sfjira/sfjira/internal/budget"
 	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/metrics"
@@ -39,6 +40,8 @@ type Activities struct {
 	SearchLagWindow time.Duration
 	// Actor is written to audit rows as the writer (the integration user).
 	Actor string
+	// Budget slows and pauses batch work as the API budgets run low; nil admits everything.
+	Budget *budget.Guard
 }
 
 // MappingSet is the loaded mapping files, bound to the Jira site's field ids on first use.

@@ -70,7 +70,13 @@ func JiraOAuthConfig(cfg *config.Config) jira.OAuthConfig {
 // OAuth 2.0 (3LO) through api.atlassian.com/ex/jira/{cloudId} with the stored, rotating grant.
 func NewJiraClient(ctx context.Context, cfg *config.Config, tokens *store.TokenStore) (*jira.Client, error) {
 	if cfg.Jira.Auth != "oauth" {
-		return jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
+		return jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout,
+			HTTPClient: countedClient("jira"),
+			// A rotated API token is read again after a 401 (one re-authentication).
+			Reload: func() (string, string, error) {
+				t, err := cfg.ReloadJiraToken()
+				return cfg.Jira.Email, t, err
+			}})
 	}
 	if tokens == nil {
 		return nil, errors.New("jira.auth oauth keeps the grant encrypted in PostgreSQL and needs a keyring (fix: `sfjira keys generate`, export SFJIRA_KEYRING)")

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"time"
 
@@ -45,10 +44,16 @@ func classify(err error) error {
 	if errors.As(err, &sfErr) {
 		switch {
 		case sfErr.Code == "REQUEST_LIMIT_EXCEEDED":
+			// The daily limit rolls over slowly: wait minutes, unless Salesforce said how long.
+			wait := 5 * time.Minute
+			if sfErr.RetryAfter > 0 {
+				wait = sfErr.RetryAfter
+			}
 			return temporal.NewApplicationErrorWithOptions(string(catalog.SalesforceLimit)+": "+sfErr.Error(), string(catalog.SalesforceLimit),
-				temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Minute})
+				temporal.ApplicationErrorOptions{NextRetryDelay: wait})
 		case sfErr.Retryable():
-			return newError(catalog.SalesforceUnavailable, sfErr.Error(), nil)
+			return temporal.NewApplicationErrorWithOptions(string(catalog.SalesforceUnavailable)+": "+sfErr.Error(), string(catalog.SalesforceUnavailable),
+				temporal.ApplicationErrorOptions{NextRetryDelay: sfErr.RetryAfter})
 		case sfErr.Status == 401:
 			return newError(catalog.SalesforceAuth, sfErr.Error(), nil)
 		case sfErr.Status == 404:
@@ -84,8 +89,8 @@ func classify(err error) error {
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
-		// Transport trouble: plain error, retried by the activity's policy.
-		return fmt.Errorf("transient: %v", err)
+		// Transport trouble (connection refused or reset, timeout): retried by the activity's policy.
+		return newError(catalog.NetworkTransient, err.Error(), nil)
 	}
 	return err
 }

@@ -76,7 +76,12 @@ func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraSta
 // WriteJira makes the Jira issue match the plan: it creates the issue when the pair has none
 // (idempotently, see createOnce), edits only the planned fields, walks the workflow to the target
 // status and resolution, or applies the delete policy (label the issue, or delete it).
-func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJiraResult, error) {
+func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *WriteJiraResult, outErr error) {
+	defer func() {
+		if outErr == nil && out != nil && !out.Stale && len(out.Changes) > 0 && in.DeleteAction == "" && !in.MarkOrigin {
+			a.Metrics.RecordsSynced(a.objectOf(in.Pair), DirectionSFToJira, 1)
+		}
+	}()
 	b, err := a.Mappings.Bound(ctx, in.Pair)
 	if err != nil {
 		return nil, err
@@ -145,8 +150,11 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 				}
 			}
 		}
-	} else if in.ExpectUpdated != "" && (len(in.Fields) > 0 || in.Status != "") {
-		got, err := a.Jira.GetIssue(ctx, in.IssueID, []string{"updated"}, nil)
+	}
+	var beforeRaw map[string]json.RawMessage
+	if !in.Create && in.ExpectUpdated != "" && (len(in.Fields) > 0 || in.Status != "") {
+		// One read serves the optimistic-concurrency check and the exact before-image.
+		got, err := a.Jira.GetIssue(ctx, in.IssueID, append(sortedAnyKeys(in.Fields), "updated"), nil)
 		if err != nil {
 			return nil, classify(err)
 		}
@@ -154,13 +162,15 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 			res.Stale = true
 			return res, nil
 		}
+		beforeRaw = got.Fields
 	}
 	if !in.Create && len(in.Fields) > 0 {
 		if err := a.Jira.EditIssue(ctx, res.IssueID, in.Fields); err != nil {
 			return nil, classify(err)
 		}
 		for _, f := range sortedAnyKeys(in.Fields) {
-			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]), After: strPtr(projectionOf(b, f, in.Fields[f]))})
+			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]),
+				After: strPtr(projectionOf(b, f, in.Fields[f])), BeforeRaw: beforeRaw[f]})
 		}
 	}
 

@@ -3,10 +3,13 @@ package activities
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/internal/config"
+	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
@@ -45,6 +48,7 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 	if err != nil {
 		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
 	}
+	sfCfg.HTTPClient = countedClient("salesforce")
 	sf, err := salesforce.New(sfCfg)
 	if err != nil {
 		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
@@ -66,4 +70,14 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 		actor = "sfjira (" + cfg.Jira.Auth + ")"
 	}
 	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: actor}, nil
+}
+
+// countedClient is an HTTP client with a pooled transport whose calls count in
+// sfjira_api_calls_total, so API calls per synced record can be watched in production.
+func countedClient(system string) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 64
+	tr.MaxIdleConnsPerHost = 32
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: metrics.CountingTransport(system, tr)}
 }

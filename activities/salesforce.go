@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -81,7 +82,12 @@ func (a *Activities) FetchSalesforce(ctx context.Context, in FetchSalesforceInpu
 // WriteSalesforce writes the merged fields and the back-link to the Jira issue in one call, and
 // only the fields that differ. A pair that started in Jira gets its record created by an upsert
 // on the Jira id external-id field, so a retried create can never make a second record.
-func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInput) (*WriteSalesforceResult, error) {
+func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInput) (out *WriteSalesforceResult, outErr error) {
+	defer func() {
+		if outErr == nil && out != nil && !out.Stale && in.DeleteAction == "" && len(in.Fields) > 0 {
+			a.Metrics.RecordsSynced(a.objectOf(in.Pair), DirectionJiraToSF, 1)
+		}
+	}()
 	m, err := a.Mappings.Mapping(in.Pair)
 	if err != nil {
 		return nil, err
@@ -161,12 +167,18 @@ func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInpu
 		return res, nil
 	}
 	if in.ExpectModstamp != "" && len(in.Fields) > 0 {
-		rec, err := a.SF.Get(ctx, m.Salesforce.Object, in.SfID, "SystemModstamp")
+		// One read serves the optimistic-concurrency check and the exact before-image.
+		rec, err := a.SF.Get(ctx, m.Salesforce.Object, in.SfID, append(sortedAnyKeys(fields), "SystemModstamp")...)
 		if err != nil {
 			return nil, classify(err)
 		}
 		if str(rec["SystemModstamp"]) != in.ExpectModstamp {
 			return &WriteSalesforceResult{SfID: in.SfID, Stale: true}, nil
+		}
+		for i := range res.Changes {
+			if v, ok := rec[res.Changes[i].Field]; ok {
+				res.Changes[i].BeforeRaw, _ = json.Marshal(v)
+			}
 		}
 	}
 	if err := a.SF.Update(ctx, m.Salesforce.Object, in.SfID, fields); err != nil {

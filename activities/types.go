@@ -1,6 +1,10 @@
 package activities
 
-import "github.com/sfjira/sfjira/mappings"
+import (
+	"encoding/json"
+
+	"github.com/sfjira/sfjira/mappings"
+)
 
 // Directions written to audit rows and the SyncDirection search attribute.
 const (
@@ -59,6 +63,10 @@ type TransformInput struct {
 	OriginKey string
 	SF        FetchSalesforceResult
 	Jira      JiraState
+	// RealtimeOnly is set when change capture triggered the pass (hybrid mode): fields marked
+	// `sync: batch` are then neither written nor moved into the snapshot, so backfill and the
+	// reconcile schedule carry them instead.
+	RealtimeOnly bool
 }
 
 // Decision records which side won one field and why, for the audit trail.
@@ -136,6 +144,9 @@ type TransformResult struct {
 	SFBefore map[string]string
 	Reasons  map[string]string
 	Warnings []string
+	// HasActivities says the mapping turns the record's Tasks and Events into comments and
+	// worklogs (SyncActivities runs after the pass).
+	HasActivities bool
 }
 
 // NothingToWrite reports whether the plan writes nothing to either system.
@@ -177,6 +188,9 @@ type FieldChange struct {
 	Label  string
 	Before *string
 	After  *string
+	// BeforeRaw is the field's value as the target's API returned it before the write (JSON), when
+	// it was read: compensation and rollback write it back as is, which is exact for every type.
+	BeforeRaw json.RawMessage `json:",omitempty"`
 }
 
 // WriteJiraResult says which issue was written and what changed.

@@ -43,6 +43,9 @@ error otherwise. Download a history with the UI's "Download" button or
 			r.RegisterWorkflow(workflows.RecordSync)
 			r.RegisterWorkflow(workflows.Backfill)
 			r.RegisterWorkflow(workflows.ChangePoller)
+			r.RegisterWorkflow(workflows.BulkBackfill)
+			r.RegisterWorkflow(workflows.Reconcile)
+			r.RegisterWorkflow(workflows.Rollback)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, history); err != nil {
 				return fmt.Errorf("%s does not replay on this build: %w (fix: guard the change with workflow.GetVersion, or let old runs finish on the old build)", history, err)
 			}

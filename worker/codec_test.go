@@ -94,7 +94,7 @@ func TestEndToEndHistoryHoldsOnlyCiphertext(t *testing.T) {
 	require.Equal(t, string(catalog.MappingRequiredValueMissing), app.Type())
 	require.Contains(t, err.Error(), "Account.Name", "the codec client decodes the failure message")
 
-	plain, err := client.Dial(client.Options{HostPort: s.temporalAddr, Namespace: "default", Logger: nil})
+	plain, err := client.Dial(client.Options{HostPort: s.hostPort, Namespace: "default", Logger: nil})
 	require.NoError(t, err)
 	defer plain.Close()
 	secrets := []string{secretName, orphanName, "7654321", "Account.Name"}
@@ -146,7 +146,7 @@ func TestEndToEndHistoryHoldsOnlyCiphertext(t *testing.T) {
 		cli, _ = filepath.Abs("../bin/temporal")
 	}
 	show := func(extra ...string) string {
-		args := append([]string{"workflow", "show", "--address", s.temporalAddr, "--namespace", "default", "-w", run.GetID(), "-r", run.GetRunID(), "-o", "json"}, extra...)
+		args := append([]string{"workflow", "show", "--address", s.hostPort, "--namespace", "default", "-w", run.GetID(), "-r", run.GetRunID(), "-o", "json"}, extra...)
 		cctx, cancel := context.WithTimeout(ctx, 60e9)
 		defer cancel()
 		out, err := exec.CommandContext(cctx, cli, args...).CombinedOutput()
@@ -190,7 +190,7 @@ func TestEndToEndHistoryHoldsOnlyCiphertext(t *testing.T) {
 	// Without the token the codec endpoint refuses, and the CLI cannot decode.
 	cctx, cancel := context.WithTimeout(ctx, 60e9)
 	defer cancel()
-	out, _ := exec.CommandContext(cctx, cli, "workflow", "show", "--address", s.temporalAddr, "-w", run.GetID(), "-o", "json",
+	out, _ := exec.CommandContext(cctx, cli, "workflow", "show", "--address", s.hostPort, "-w", run.GetID(), "-o", "json",
 		"--codec-endpoint", codecSrv.URL+"/codec").CombinedOutput()
 	require.False(t, strings.Contains(payloadText(string(out)), secretName))
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/budget"
 	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
@@ -50,6 +51,7 @@ func run(configPath string) error {
 	if err != nil {
 		return err
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New(cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return err
@@ -74,17 +76,22 @@ func run(configPath string) error {
 		}
 		log.Warn("could not check the mappings against the live systems; continuing", zap.Error(err))
 	}
-	tc, err := temporalconn.Dial(ctx, cfg.Temporal, log)
+	acts.Metrics = metrics.New()
+	tc, err := temporalconn.DialWithMetrics(ctx, cfg.Temporal, log, acts.Metrics.TemporalHandler())
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-
-	acts.Metrics = metrics.New()
+	acts.Budget = activities.NewBudgetGuard(acts, map[budget.System]budget.Thresholds{
+		budget.Salesforce: {SlowBelow: cfg.Budget.SalesforceSlowBelow, PauseBelow: cfg.Budget.SalesforcePauseBelow, SlowDelay: cfg.Budget.SlowDelay},
+		budget.Jira:       {SlowBelow: cfg.Budget.JiraSlowBelow, PauseBelow: cfg.Budget.JiraPauseBelow, SlowDelay: cfg.Budget.SlowDelay},
+	}, cfg.Budget.Recheck, workerName())
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
-	w := NewWorker(tc, cfg.Temporal.TaskQueue, cfg.Worker.MaxConcurrentSync, acts)
+	w := NewWorkerWith(tc, WorkerOptions{TaskQueue: cfg.Temporal.TaskQueue, MaxActivities: cfg.Worker.MaxConcurrentSync,
+		SalesforcePerSecond: cfg.Worker.SalesforceActivitiesPerSecond, JiraPerSecond: cfg.Worker.JiraActivitiesPerSecond}, acts)
+	acts.Metrics.SetSources(metricsSources(tc, cfg.Temporal.Namespace, w.Queues(), acts))
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
+		return fmt.Errorf("start workers on task queues %v: %w", w.Queues(), err)
 	}
 	defer w.Stop()
 
@@ -117,8 +124,15 @@ func run(configPath string) error {
 	return err
 }
 
-// NewWorker builds the Temporal worker with every sfjira workflow and activity registered.
-func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
+// NewWorker builds the Temporal workers with every sfjira workflow and activity registered: one on
+// taskQueue for workflows and PostgreSQL-only activities, and one each on the Salesforce and Jira
+// activity queues (see NewWorkerWith), without a per-second limit.
+func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) *Workers {
+	return NewWorkerWith(c, WorkerOptions{TaskQueue: taskQueue, MaxActivities: maxActivities}, acts)
+}
+
+// newMainWorker builds the worker of the main task queue (workflows and store-only activities).
+func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *activities.Activities) worker.Worker {
 	if maxActivities <= 0 {
 		maxActivities = 200
 	}
@@ -126,10 +140,14 @@ func NewWorker(c client.Client, taskQueue string, maxActivities int, acts *activ
 		MaxConcurrentActivityExecutionSize: maxActivities,
 		MaxConcurrentWorkflowTaskPollers:   4,
 		MaxConcurrentActivityTaskPollers:   8,
+		Interceptors:                       activityInterceptors(),
 	})
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
 	w.RegisterWorkflow(workflows.ChangePoller)
+	w.RegisterWorkflow(workflows.BulkBackfill)
+	w.RegisterWorkflow(workflows.Reconcile)
+	w.RegisterWorkflow(workflows.Rollback)
 	w.RegisterActivity(acts)
 	return w
 }

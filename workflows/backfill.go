@@ -72,7 +72,11 @@ func Backfill(ctx workflow.Context, in BackfillInput) (*BackfillResult, error) {
 	if err := workflow.SetQueryHandler(ctx, "progress", func() (BackfillResult, error) { return tally, nil }); err != nil {
 		return nil, err
 	}
-	actx := activityCtx(ctx, "list "+in.SfObject+" ids in scope", 10)
+	guarded := workflow.GetVersion(ctx, budgetGuardVersion, workflow.DefaultVersion, 1) >= 1
+	if guarded {
+		budgetGate(ctx, "listing a page")
+	}
+	actx := apiCtx(ctx, SystemSalesforce, StepRead, "list "+in.SfObject+" ids in scope")
 	var page activities.ListInScopeResult
 	if err := workflow.ExecuteActivity(actx, a.ListInScope, activities.ListInScopeInput{Pair: in.Pair, NextRecordsURL: in.NextRecordsURL}).Get(ctx, &page); err != nil {
 		return nil, err
@@ -80,7 +84,7 @@ func Backfill(ctx workflow.Context, in BackfillInput) (*BackfillResult, error) {
 	tally.Total = page.Total
 	tally.Pages++
 	if !in.DryRun {
-		syncPage(ctx, in, page.IDs, &tally)
+		syncPage(ctx, in, page.IDs, &tally, guarded)
 	} else {
 		tally.Done += len(page.IDs)
 	}
@@ -104,7 +108,8 @@ func Backfill(ctx workflow.Context, in BackfillInput) (*BackfillResult, error) {
 }
 
 // syncPage runs a sliding window of RecordSync children over one page of ids.
-func syncPage(ctx workflow.Context, in BackfillInput, ids []string, tally *BackfillResult) {
+// With guarded, the API budget guard is asked before starting children (see budgetGate).
+func syncPage(ctx workflow.Context, in BackfillInput, ids []string, tally *BackfillResult, guarded bool) {
 	sel := workflow.NewSelector(ctx)
 	inFlight := 0
 	started := 0
@@ -153,8 +158,12 @@ func syncPage(ctx workflow.Context, in BackfillInput, ids []string, tally *Backf
 			workflow.SetCurrentDetails(ctx, fmt.Sprintf("page %d: %d/%d records synced, %d failed", tally.Pages, tally.Done, tally.Total, tally.Failed))
 		})
 	}
+	gate := "ok"
 	for started < len(ids) || inFlight > 0 {
 		for inFlight < in.Concurrency && started < len(ids) {
+			if guarded && (gate != "ok" || started%gateEvery == 0) {
+				gate = budgetGate(ctx, fmt.Sprintf("record %d of page %d", started+1, tally.Pages))
+			}
 			start(ids[started])
 			started++
 		}

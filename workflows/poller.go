@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,8 +45,16 @@ func ChangePoller(ctx workflow.Context, in PollerInput) error {
 		HeartbeatTimeout:    30 * time.Second,
 		Summary:             "poll " + in.Source + " changes of " + in.Pair,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+		// The poll reads the source system only: it runs on that system's rate-limited queue.
+		TaskQueue: pollQueue(workflow.GetInfo(ctx).TaskQueueName, in.Source),
 	})
 	for i := 0; i < pollsPerRun; i++ {
+		if err := holdWhilePaused(ctx, "poller", func(d string) { workflow.SetCurrentDetails(ctx, d) }); err != nil {
+			if errors.Is(err, errHoldTooLong) {
+				break
+			}
+			return err
+		}
 		var res activities.PollResult
 		if err := workflow.ExecuteActivity(actx, a.PollChanges, activities.PollInput{Pair: in.Pair, Source: in.Source, BaseIntervalSeconds: in.IntervalSeconds}).Get(ctx, &res); err != nil {
 			// A poll that fails for good (bad scope, lost permission) must not stop change
@@ -77,4 +86,12 @@ func ChangePoller(ctx workflow.Context, in PollerInput) error {
 		}
 	}
 	return workflow.NewContinueAsNewError(ctx, ChangePoller, in)
+}
+
+// pollQueue is the task queue of a poll of source (its system's rate-limited queue).
+func pollQueue(queue, source string) string {
+	if source == activities.SourceJira {
+		return JiraTaskQueue(queue)
+	}
+	return SalesforceTaskQueue(queue)
 }

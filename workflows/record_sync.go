@@ -13,6 +13,10 @@ import (
 	"github.com/sfjira/sfjira/internal/catalog"
 )
 
+// jiraKeyAttrChange guards setting JiraIssueKey on runs that find an existing issue, so histories
+// recorded before it replay.
+const jiraKeyAttrChange = "jira-key-search-attribute"
+
 // maxPassesPerRun bounds how many drained bursts one run handles before it continues as new, so
 // the history of a busy pair stays small.
 const maxPassesPerRun = 25
@@ -69,6 +73,16 @@ type recordSync struct {
 	stage   string
 	// fromJira is true when a drained request came from Jira (comments may need mirroring).
 	fromJira bool
+	// fromSF is true when a drained request came from Salesforce, an operator or a backfill
+	// (activities may need writing to Jira).
+	fromSF bool
+	// realtimeOnly is true for runs started by change capture: batch fields wait for
+	// backfill and reconciliation (hybrid mode).
+	realtimeOnly bool
+	// compensates is true for runs that undo a failed pass's completed writes (see compensate);
+	// undo holds those writes, in the order they were made, until the pass is recorded.
+	compensates bool
+	undo        []activities.UndoStep
 }
 
 var a *activities.Activities
@@ -87,6 +101,10 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 		trigger = TriggerManual
 	}
 	w.fromJira = strings.HasPrefix(trigger, "jira")
+	w.fromSF = !w.fromJira
+	if workflow.GetVersion(ctx, "hybrid-sync-modes", workflow.DefaultVersion, 1) >= 1 {
+		w.realtimeOnly = IsChangeCapture(trigger)
+	}
 	updates := []temporal.SearchAttributeUpdate{
 		SfObjectTypeKey.ValueSet(w.in.SfObject),
 		SyncDirectionKey.ValueSet(activities.DirectionBidirectional),
@@ -102,11 +120,22 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 }
 
 func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
+	w.compensates = workflow.GetVersion(ctx, compensationVersion, workflow.DefaultVersion, 1) >= 1
 	for {
+		if err := holdWhilePaused(ctx, "sync", func(d string) { w.stage = "held"; workflow.SetCurrentDetails(ctx, d) }); err != nil {
+			if errors.Is(err, errHoldTooLong) {
+				w.drain()
+				next := w.in
+				next.SfID, next.Trigger = w.result.SfID, "continued"
+				return nil, workflow.NewContinueAsNewError(ctx, RecordSync, next)
+			}
+			return nil, w.fail(ctx, err)
+		}
 		w.drain()
 		w.result.Passes++
 		outcome, err := w.pass(ctx, w.result.Passes)
 		if err != nil {
+			w.compensate(ctx, w.result.Passes, err)
 			return nil, w.fail(ctx, err)
 		}
 		w.result.Outcome = merge(w.result.Outcome, outcome)
@@ -131,6 +160,8 @@ func (w *recordSync) drain() {
 	for w.signals.ReceiveAsync(&req) {
 		if req.Source == "jira" {
 			w.fromJira = true
+		} else {
+			w.fromSF = true
 		}
 	}
 }
@@ -202,9 +233,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		// Both sides are read at once: the Jira side is found through the link row (or the
 		// origin), so it does not wait for the Salesforce back-link.
 		w.setStage(ctx, "fetching both sides")
-		sfF := workflow.ExecuteActivity(activityCtx(ctx, "fetch "+in.SfObject+" "+w.result.SfID, 10), a.FetchSalesforce,
+		sfF := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepRead, "fetch "+in.SfObject+" "+w.result.SfID), a.FetchSalesforce,
 			activities.FetchSalesforceInput{Pair: in.Pair, SfID: w.result.SfID, JiraIssueID: w.result.IssueID})
-		jF := workflow.ExecuteActivity(activityCtx(ctx, "fetch Jira issue "+w.result.IssueKey, 10), a.FetchJira,
+		jF := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepRead, "fetch Jira issue "+w.result.IssueKey), a.FetchJira,
 			activities.FetchJiraInput{Pair: in.Pair, OriginKey: in.OriginKey, LinkedIssueID: w.result.IssueID})
 		var src activities.FetchSalesforceResult
 		var cur activities.JiraState
@@ -220,12 +251,16 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(src.SfID))
 		}
 		if cur.Found {
+			if cur.IssueKey != w.result.IssueKey && workflow.GetVersion(ctx, jiraKeyAttrChange, workflow.DefaultVersion, 1) == 1 {
+				// Found through the link: make the run findable by its issue key in the UI too.
+				_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(cur.IssueKey))
+			}
 			w.result.IssueID, w.result.IssueKey = cur.IssueID, cur.IssueKey
 		}
 		w.setStage(ctx, "transforming and merging")
 		var plan activities.TransformResult
 		if err := workflow.ExecuteLocalActivity(localCtx(ctx, "transform + three-way merge "+in.Pair, 5), "Transform",
-			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur}).Get(ctx, &plan); err != nil {
+			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, RealtimeOnly: w.realtimeOnly}).Get(ctx, &plan); err != nil {
 			return "", err
 		}
 		w.result.Warnings = plan.Warnings
@@ -241,21 +276,26 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		case plan.CreateJira:
 			w.setStage(ctx, "creating the Jira issue")
 			var wr activities.WriteJiraResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "create Jira "+plan.JiraIssueType, 8), a.WriteJira, activities.WriteJiraInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "create Jira "+plan.JiraIssueType), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, Create: true,
 				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution,
 			}).Get(ctx, &wr); err != nil {
 				return "", err
 			}
 			w.result.IssueID, w.result.IssueKey = wr.IssueID, wr.IssueKey
+			if wr.Created {
+				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "create", IssueID: wr.IssueID, IssueKey: wr.IssueKey})
+				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: wr.IssueID, IssueKey: wr.IssueKey, Changes: transitions(wr.Changes)})
+			}
 			_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(wr.IssueKey), JiraProjectKey.ValueSet(plan.JiraProject))
-			w.noteChanges(wr.Changes)
+			// The created fields are noted and audited with the step that completes the pass.
+			carried = append(carried, wr.Changes...)
 			outcome = OutcomeCreated
 			continue
 		case plan.CreateSalesforce:
 			w.setStage(ctx, "creating the Salesforce record")
 			var sw activities.WriteSalesforceResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "create "+in.SfObject+" from "+cur.IssueKey, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepWrite, "create "+in.SfObject+" from "+cur.IssueKey), a.WriteSalesforce, activities.WriteSalesforceInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, Create: true, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 			}).Get(ctx, &sw); err != nil {
 				return "", err
@@ -264,7 +304,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(sw.SfID), JiraIssueKeyKey.ValueSet(cur.IssueKey))
 			w.noteChanges(sw.Changes)
 			var mark activities.WriteJiraResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "mark origin on "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "mark origin on "+cur.IssueKey), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: sw.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, MarkOrigin: true,
 			}).Get(ctx, &mark); err != nil {
 				return "", err
@@ -277,12 +317,16 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if plan.NothingToWrite() && linkOK {
 			if plan.SnapshotHash != plan.SidesHash || len(plan.Conflicts) > 0 || len(plan.AppliedConflicts) > 0 {
 				// In step, but the snapshot is missing or stale (e.g. both sides got the same edit).
-				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, nil, nil, false); err != nil {
+				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, carried, nil, false); err != nil {
 					return "", err
 				}
 			}
+			w.noteChanges(carried)
 			w.noteConflicts(plan.Conflicts)
 			if err := w.mirrorComments(ctx, cur); err != nil {
+				return "", err
+			}
+			if err := w.syncActivities(ctx, &plan); err != nil {
 				return "", err
 			}
 			if outcome != "" {
@@ -295,7 +339,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if len(plan.JiraFields) > 0 || plan.Status != "" {
 			w.setStage(ctx, "writing Jira")
 			var wr activities.WriteJiraResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "write Jira "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "write Jira "+cur.IssueKey), a.WriteJira, activities.WriteJiraInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution, Before: cur.Projection, ExpectUpdated: cur.Updated,
 			}).Get(ctx, &wr); err != nil {
@@ -305,12 +349,13 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				w.setStage(ctx, "the Jira issue changed meanwhile: planning again")
 				continue
 			}
+			w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: cur.IssueID, IssueKey: cur.IssueKey, Changes: wr.Changes})
 			jiraChanges = wr.Changes
 		}
 		if len(plan.SFFields) > 0 || !linkOK {
 			w.setStage(ctx, "writing Salesforce")
 			var sw activities.WriteSalesforceResult
-			if err := workflow.ExecuteActivity(activityCtx(ctx, "write "+in.SfObject+" "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+			if err := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepWrite, "write "+in.SfObject+" "+src.SfID), a.WriteSalesforce, activities.WriteSalesforceInput{
 				Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 				CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey, Before: plan.SFBefore, ExpectModstamp: src.Modstamp,
 			}).Get(ctx, &sw); err != nil {
@@ -321,12 +366,13 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				carried = append(carried, jiraChanges...)
 				continue
 			}
+			w.pushUndo(activities.UndoStep{System: activities.SystemSalesforce, Kind: "fields", SfID: src.SfID, Changes: sw.Changes})
 			sfChanges = sw.Changes
 		}
 		jiraChanges = append(carried, jiraChanges...)
 		w.setStage(ctx, "verifying both sides")
 		var vr activities.VerifyPairResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "verify "+cur.IssueKey+" ⇄ "+src.SfID, 4), a.VerifyPair, activities.VerifyPairInput{
+		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepVerify, "verify "+cur.IssueKey+" ⇄ "+src.SfID), a.VerifyPair, activities.VerifyPairInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Checks: plan.Checks,
 		}).Get(ctx, &vr); err != nil {
 			return "", err
@@ -342,6 +388,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			return "", err
 		}
 		if err := w.mirrorComments(ctx, cur); err != nil {
+			return "", err
+		}
+		if err := w.syncActivities(ctx, &plan); err != nil {
 			return "", err
 		}
 		if outcome != "" {
@@ -378,7 +427,7 @@ func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.
 	case "mark_jira", "delete_jira":
 		w.setStage(ctx, "Salesforce record deleted: "+plan.DeleteAction)
 		var wr activities.WriteJiraResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, plan.DeleteAction+" "+cur.IssueKey, 8), a.WriteJira, activities.WriteJiraInput{
+		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, plan.DeleteAction+" "+cur.IssueKey), a.WriteJira, activities.WriteJiraInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey, DeleteAction: plan.DeleteAction,
 		}).Get(ctx, &wr); err != nil {
 			return err
@@ -387,7 +436,7 @@ func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.
 	case "unlink_salesforce":
 		w.setStage(ctx, "Jira issue deleted: clearing the back-link")
 		var sw activities.WriteSalesforceResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "unlink "+src.SfID, 8), a.WriteSalesforce, activities.WriteSalesforceInput{
+		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemSalesforce, StepWrite, "unlink "+src.SfID), a.WriteSalesforce, activities.WriteSalesforceInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, DeleteAction: plan.DeleteAction,
 			CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey,
 		}).Get(ctx, &sw); err != nil {
@@ -416,6 +465,9 @@ func (w *recordSync) commit(ctx workflow.Context, pass int, sfID string, cur act
 	if res.LatencyMS > 0 {
 		w.result.LatencyMS = res.LatencyMS
 	}
+	if err == nil {
+		w.undo = nil // recorded: a later failure no longer undoes these writes
+	}
 	return &res, err
 }
 
@@ -426,9 +478,34 @@ func (w *recordSync) mirrorComments(ctx workflow.Context, cur activities.JiraSta
 	}
 	w.fromJira = false
 	w.setStage(ctx, "mirroring Jira comments to Chatter")
-	return workflow.ExecuteActivity(activityCtx(ctx, "mirror comments of "+cur.IssueKey, 8), a.MirrorComments, activities.MirrorCommentsInput{
+	return workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepWrite, "mirror comments of "+cur.IssueKey), a.MirrorComments, activities.MirrorCommentsInput{
 		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: cur.IssueID,
 	}).Get(ctx, nil)
+}
+
+// syncActivities writes the record's Salesforce activities (calls, e-mails, meetings) to its
+// Jira issue as comments and worklogs, when the mapping has activity rules and the pass was
+// started from the Salesforce side. Versioned: histories recorded before it never run it.
+func (w *recordSync) syncActivities(ctx workflow.Context, plan *activities.TransformResult) error {
+	if !plan.HasActivities || !w.fromSF || w.result.SfID == "" || w.result.IssueID == "" {
+		return nil
+	}
+	if workflow.GetVersion(ctx, "sync-activities", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	w.fromSF = false
+	w.setStage(ctx, "writing Salesforce activities to Jira")
+	var res activities.SyncActivitiesResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "activities of "+w.result.SfID+" → "+w.result.IssueKey, 8), a.SyncActivities, activities.SyncActivitiesInput{
+		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: w.result.IssueID,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	if res.Created+res.Updated > 0 {
+		w.result.Changed = append(w.result.Changed, fmt.Sprintf("activities (%d new, %d updated)", res.Created, res.Updated))
+	}
+	w.result.Warnings = append(w.result.Warnings, res.Warnings...)
+	return nil
 }
 
 // fail records the failure as a dead letter and in the search attributes, then returns it so the
@@ -444,7 +521,7 @@ func (w *recordSync) fail(ctx workflow.Context, err error) error {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	replay := w.in
 	replay.SfID = w.result.SfID
-	rerr := workflow.ExecuteActivity(activityCtx(dctx, "keep dead letter "+code, 20), a.RecordFailure, activities.RecordFailureInput{
+	rerr := workflow.ExecuteActivity(apiCtx(dctx, SystemNone, StepDeadLetter, "keep dead letter "+code), a.RecordFailure, activities.RecordFailureInput{
 		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfObject: w.in.SfObject, SfID: w.result.SfID,
 		Code: code, Message: rootMessage(err), ReplayInput: replay,
 	}).Get(dctx, nil)
@@ -465,4 +542,14 @@ func rootMessage(err error) string {
 		return app.Error()
 	}
 	return err.Error()
+}
+
+// IsChangeCapture reports whether a trigger is change capture (webhook, outbound message,
+// poller) rather than an operator, a backfill or reconciliation.
+func IsChangeCapture(trigger string) bool {
+	switch trigger {
+	case activities.TriggerJiraWebhook, activities.TriggerJiraPoll, activities.TriggerSalesforcePoll, activities.TriggerSalesforceOutbound:
+		return true
+	}
+	return false
 }

@@ -309,6 +309,15 @@ func start(ctx context.Context, pairs int, cli string) (*env, func(), error) {
 		return fail(err)
 	}
 	cleanups = append(cleanups, w.Stop)
+	// The API activities run on the Salesforce and Jira task queues.
+	for _, q := range []string{workflows.SalesforceTaskQueue(queue), workflows.JiraTaskQueue(queue)} {
+		aw := worker.New(tc, q, worker.Options{MaxConcurrentActivityExecutionSize: 200, MaxConcurrentActivityTaskPollers: 8, DisableWorkflowWorker: true})
+		aw.RegisterActivity(acts)
+		if err := aw.Start(); err != nil {
+			return fail(err)
+		}
+		cleanups = append(cleanups, aw.Stop)
+	}
 	m, _ := set.ForObject("Opportunity")
 	e := &env{ctx: ctx, tc: tc, acts: acts, sf: sfc, jira: jc, sfE: sfE, jE: jE, pair: m.Pair, queue: queue}
 

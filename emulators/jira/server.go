@@ -95,6 +95,9 @@ type Server struct {
 	nextNum  int64
 	propIdx  map[string]map[int64]struct{} // "propKey\x00path\x00value" -> issue ids
 	children map[int64]map[int64]struct{}  // parent id -> child ids
+	tasks    map[string]*bulkTask          // bulk operation tasks (bulk.go)
+	taskFIFO []string
+	nextTask int64
 
 	cmu        sync.Mutex
 	cursors    map[int64]*cursor
@@ -180,6 +183,7 @@ func (s *Server) resetLocked() {
 	s.byKey = map[string]*issue{}
 	s.propIdx = map[string]map[int64]struct{}{}
 	s.children = map[int64]map[int64]struct{}{}
+	s.tasks, s.taskFIFO = map[string]*bulkTask{}, nil
 	s.nextID = 10000
 	s.nextNum = 1
 	s.comments = map[int64][]*comment{}
@@ -247,6 +251,8 @@ func (s *Server) routes() {
 	h("GET /rest/webhooks/1.0/webhook/{id}", s.handleGetWebhook)
 	h("PUT /rest/webhooks/1.0/webhook/{id}", s.handleUpdateWebhook)
 	h("DELETE /rest/webhooks/1.0/webhook/{id}", s.handleDeleteWebhook)
+	h("POST /rest/api/3/bulk/issues/transition", s.handleBulkTransition)
+	h("GET /rest/api/3/bulk/queue/{taskId}", s.handleBulkQueue)
 	s.mux = m
 
 	a := http.NewServeMux()

@@ -41,6 +41,7 @@ const (
 	JiraDuplicateIssues   Code = "JIRA_DUPLICATE_ISSUES"
 	VerifyMismatch        Code = "VERIFY_MISMATCH"
 	StoreUnavailable      Code = "STORE_UNAVAILABLE"
+	NetworkTransient      Code = "NETWORK_TRANSIENT"
 	InvalidInput          Code = "INVALID_INPUT"
 )
 
@@ -65,6 +66,7 @@ var entries = map[Code]Entry{
 	JiraDuplicateIssues:         {Cause: "More than one Jira issue carries the same sfjira origin property.", Fix: "Delete or unlink the extra issues (see `sfjira` audit), keep the one linked in Salesforce."},
 	VerifyMismatch:              {Cause: "After writing, the Jira issue did not read back with the values written (a Jira automation or validator changed them).", Retryable: true, Fix: "Check Jira automation rules on the project; adjust the mapping owner for that field."},
 	StoreUnavailable:            {Cause: "PostgreSQL could not be reached or a statement failed.", Retryable: true, Fix: "Check database.url and that PostgreSQL is up; activities retry on their own."},
+	NetworkTransient:            {Cause: "A call to Salesforce or Jira failed in transport: connection refused or reset, or no answer in time.", Retryable: true, Fix: "Nothing: the activity retries with jittered backoff. If it persists, check the network path and the system's status page."},
 	InvalidInput:                {Cause: "A workflow or command was started with missing or malformed input.", Fix: "Check the command line or the starter; the message names the field."},
 }
 

@@ -27,6 +27,7 @@ type Config struct {
 	Sync       Sync       `yaml:"sync"`
 	Log        Log        `yaml:"log"`
 	Security   Security   `yaml:"security"`
+	Budget     Budget     `yaml:"budget"`
 
 	// File is the path the config was loaded from; relative paths inside it resolve against its folder.
 	File string `yaml:"-"`
@@ -109,6 +110,10 @@ type Sync struct {
 	// Polling intervals while the API budget is healthy; 0 disables that poller.
 	PollSalesforceSeconds int `yaml:"poll_salesforce_seconds"`
 	PollJiraSeconds       int `yaml:"poll_jira_seconds"`
+	// ReconcileIntervalMinutes is how often the Reconcile schedule runs per pair (0 disables
+	// it); ReconcileCatchupMinutes how late a missed run may still start (after an outage).
+	ReconcileIntervalMinutes int `yaml:"reconcile_interval_minutes"`
+	ReconcileCatchupMinutes  int `yaml:"reconcile_catchup_minutes"`
 }
 
 // Mappings says where the mapping files are.
@@ -120,6 +125,11 @@ type Mappings struct {
 type Worker struct {
 	HTTPAddr          string `yaml:"http_addr"`
 	MaxConcurrentSync int    `yaml:"max_concurrent_activities"`
+	// SalesforceActivitiesPerSecond and JiraActivitiesPerSecond limit the activities started per
+	// second on the Salesforce and Jira task queues (Temporal's TaskQueueActivitiesPerSecond,
+	// enforced by the server across all workers). 0 means no limit.
+	SalesforceActivitiesPerSecond float64 `yaml:"salesforce_activities_per_second"`
+	JiraActivitiesPerSecond       float64 `yaml:"jira_activities_per_second"`
 }
 
 // Log selects the log encoding (json for production, console for people) and level.
@@ -225,10 +235,12 @@ func Default() *Config {
 		Salesforce: Salesforce{APIVersion: "v62.0", Timeout: 20 * time.Second},
 		Jira:       Jira{Timeout: 20 * time.Second},
 		Mappings:   Mappings{Dir: "mappings/default"},
-		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200},
-		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60},
+		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200, SalesforceActivitiesPerSecond: 50, JiraActivitiesPerSecond: 50},
+		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60, ReconcileIntervalMinutes: 60, ReconcileCatchupMinutes: 30},
 		Log:        Log{Format: "json", Level: "info"},
 		Security:   defaultSecurity(),
+		Budget: Budget{SalesforceSlowBelow: 0.30, SalesforcePauseBelow: 0.10, JiraSlowBelow: 0.30, JiraPauseBelow: 0.10,
+			SlowDelay: 500 * time.Millisecond, Recheck: 15 * time.Second},
 	}
 }
 
@@ -291,6 +303,21 @@ func (c *Config) complete(line func(string) int) error {
 		bad("mappings.dir", fmt.Sprintf("%q is not a folder", c.Mappings.Dir), "point it at the folder holding the mapping YAML files (relative to the working directory or the config file)")
 	}
 	c.completeSecurity(bad)
+	if c.Worker.SalesforceActivitiesPerSecond < 0 {
+		bad("worker.salesforce_activities_per_second", "is negative", "use a rate per second such as 25, or 0 for no limit")
+	}
+	if c.Worker.JiraActivitiesPerSecond < 0 {
+		bad("worker.jira_activities_per_second", "is negative", "use a rate per second such as 10, or 0 for no limit")
+	}
+	for _, th := range []struct {
+		key        string
+		slow, stop float64
+	}{{"budget.salesforce", c.Budget.SalesforceSlowBelow, c.Budget.SalesforcePauseBelow}, {"budget.jira", c.Budget.JiraSlowBelow, c.Budget.JiraPauseBelow}} {
+		if th.slow < 0 || th.slow > 1 || th.stop < 0 || th.stop > 1 || th.stop > th.slow {
+			bad(th.key+"_pause_below", fmt.Sprintf("thresholds slow_below %.2f and pause_below %.2f must be shares 0..1 with pause ≤ slow", th.slow, th.stop),
+				"use e.g. slow_below: 0.30 and pause_below: 0.10 (shares of the budget left)")
+		}
+	}
 	switch c.Log.Format {
 	case "json", "console":
 	default:
@@ -322,4 +349,21 @@ func (c *Config) secret(env, file string) (string, error) {
 	default:
 		return "", fmt.Errorf("no secret configured")
 	}
+}
+
+// ReloadJiraToken reads the Jira API token again from its variable or file, so a worker picks up
+// a rotated token when Jira answers 401 without a restart.
+func (c *Config) ReloadJiraToken() (string, error) {
+	return c.secret(c.Jira.APITokenEnv, c.Jira.APITokenFile)
+}
+
+// Budget sets when the API budget guard slows, then pauses, backfill and reconcile: as shares of
+// the budget left (Salesforce's daily requests, Jira's rate limit). Real-time changes are never held.
+type Budget struct {
+	SalesforceSlowBelow  float64       `yaml:"salesforce_slow_below"`
+	SalesforcePauseBelow float64       `yaml:"salesforce_pause_below"`
+	JiraSlowBelow        float64       `yaml:"jira_slow_below"`
+	JiraPauseBelow       float64       `yaml:"jira_pause_below"`
+	SlowDelay            time.Duration `yaml:"slow_delay"`
+	Recheck              time.Duration `yaml:"recheck"`
 }

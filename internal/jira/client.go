@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -38,6 +39,9 @@ type Config struct {
 	APIToken   string        // API token of Email
 	Timeout    time.Duration // per HTTP request; default 20s (shorter than activity timeouts)
 	HTTPClient *http.Client  // optional base client (its Transport is wrapped for auth)
+	// Reload, when set, re-reads the credentials (e.g. a rotated API token file) when Jira
+	// answers 401; the client then retries the call once. Nil retries with the same ones.
+	Reload func() (email, apiToken string, err error)
 }
 
 // Client is a Jira Cloud REST v3 client; it is safe for concurrent use and reuses one
@@ -50,13 +54,28 @@ type Client struct {
 
 	rlMu sync.Mutex
 	rl   RateLimit
+
+	auth    *authSource
+	reauths atomic.Int64
 }
 
 // RateLimit is the latest X-RateLimit-Limit / X-RateLimit-Remaining pair seen by a
 // client, which feeds the connector's shared rate budget.
 type RateLimit struct {
 	Limit, Remaining int
-	ok               bool
+	// RetryUntil is when the latest Retry-After or beta-retry-after runs out (zero if none).
+	RetryUntil time.Time
+	// At is when the answer carrying these headers came.
+	At time.Time
+	ok bool
+}
+
+// Budget returns the latest rate-limit state (ok=false before any answer carried rate-limit
+// headers), for the budget guard.
+func (c *Client) Budget() (RateLimit, bool) {
+	c.rlMu.Lock()
+	defer c.rlMu.Unlock()
+	return c.rl, c.rl.ok
 }
 
 // New builds a client that authenticates with basic auth (email + API token) carried by
@@ -68,11 +87,18 @@ func New(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.APIToken) == "" {
 		return nil, errors.New("jira: config: APIToken is required")
 	}
-	tok := &oauth2.Token{
-		AccessToken: base64.StdEncoding.EncodeToString([]byte(cfg.Email + ":" + cfg.APIToken)),
-		TokenType:   "Basic",
-	}
-	return newClient(cfg.BaseURL, oauth2.StaticTokenSource(tok), cfg.Timeout, cfg.HTTPClient)
+	email, apiToken := cfg.Email, cfg.APIToken
+	src := oauth2.TokenSource(tokenFunc(func() (*oauth2.Token, error) {
+		e, t := email, apiToken
+		if cfg.Reload != nil {
+			var err error
+			if e, t, err = cfg.Reload(); err != nil {
+				return nil, fmt.Errorf("jira: reload credentials after 401: %w", err)
+			}
+		}
+		return &oauth2.Token{AccessToken: base64.StdEncoding.EncodeToString([]byte(e + ":" + t)), TokenType: "Basic"}, nil
+	}))
+	return newClient(cfg.BaseURL, src, cfg.Timeout, cfg.HTTPClient)
 }
 
 // NewWithTokenSource builds a client whose Authorization header comes from ts (OAuth 2.0
@@ -106,9 +132,53 @@ func newClient(baseURL string, ts oauth2.TokenSource, timeout time.Duration, hc 
 		out.CheckRedirect = hc.CheckRedirect
 		out.Jar = hc.Jar
 	}
-	out.Transport = &oauth2.Transport{Source: ts, Base: baseRT}
-	return &Client{base: u, http: out, timeout: timeout, ts: ts}, nil
+	auth := &authSource{base: ts}
+	out.Transport = &oauth2.Transport{Source: auth, Base: baseRT}
+	return &Client{base: u, http: out, timeout: timeout, ts: ts, auth: auth}, nil
 }
+
+// tokenFunc adapts a function to oauth2.TokenSource.
+type tokenFunc func() (*oauth2.Token, error)
+
+func (f tokenFunc) Token() (*oauth2.Token, error) { return f() }
+
+// authSource caches the credential of the underlying source until a 401 invalidates it, so the
+// one retry after a 401 asks the source again (a re-read API token, a refreshed OAuth token).
+type authSource struct {
+	base oauth2.TokenSource
+	mu   sync.Mutex
+	tok  *oauth2.Token
+}
+
+func (a *authSource) Token() (*oauth2.Token, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok != nil && a.tok.Valid() {
+		return a.tok, nil
+	}
+	t, err := a.base.Token()
+	if err != nil {
+		return nil, err
+	}
+	a.tok = t
+	return t, nil
+}
+
+// invalidate drops the cached credential unless another call already replaced it.
+func (a *authSource) invalidate(used *oauth2.Token) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok == used {
+		a.tok = nil
+		// An OAuth source (Jira 3LO) caches its access token too: make it refresh.
+		if inv, ok := a.base.(interface{ Invalidate() }); ok {
+			inv.Invalidate()
+		}
+	}
+}
+
+// Reauthentications counts the calls retried after a 401, for tests and metrics.
+func (c *Client) Reauthentications() int64 { return c.reauths.Load() }
 
 // RateLimit returns the latest rate-limit headers seen (ok=false before any response
 // carried them), so callers can slow down non-urgent work before Jira throttles.
@@ -121,11 +191,21 @@ func (c *Client) RateLimit() (limit, remaining int, ok bool) {
 func (c *Client) recordRateLimit(h http.Header) {
 	l, errL := strconv.Atoi(h.Get("X-RateLimit-Limit"))
 	r, errR := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	if errL != nil && errR != nil {
+	now := time.Now()
+	// Retry-After comes with 429 and 503; beta-retry-after with answers Jira already throttles softly.
+	ra := parseRetryAfter(h.Get("Retry-After"), now)
+	if b := parseRetryAfter(h.Get("beta-retry-after"), now); b > ra {
+		ra = b
+	}
+	if errL != nil && errR != nil && ra == 0 {
 		return
 	}
 	c.rlMu.Lock()
 	defer c.rlMu.Unlock()
+	c.rl.At = now
+	if ra > 0 {
+		c.rl.RetryUntil = now.Add(ra)
+	}
 	if errL == nil {
 		c.rl.Limit = l
 	}
@@ -240,35 +320,38 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		payload = b
 	}
-	var resp *http.Response
+	// One re-authentication on 401: the credential is read again and the call retried once.
 	for attempt := 0; ; attempt++ {
-		var body io.Reader
-		if payload != nil {
-			body = bytes.NewReader(payload)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
-		if err != nil {
-			return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
-		}
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err = c.http.Do(req)
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-				return 0, fmt.Errorf("jira: %s %s: request timed out after %s: %w", method, path, c.timeout, err)
-			}
-			return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
-		}
-		// An OAuth access token revoked or expired early: refresh once and repeat (design §4.5).
-		if inv, ok := c.ts.(interface{ Invalidate() }); ok && resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			resp.Body.Close()
-			inv.Invalidate()
+		used, _ := c.auth.Token()
+		status, err := c.doOnce(ctx, method, path, u.String(), payload, out)
+		if status == http.StatusUnauthorized && attempt == 0 {
+			c.auth.invalidate(used)
+			c.reauths.Add(1)
 			continue
 		}
-		break
+		return status, err
+	}
+}
+
+func (c *Client) doOnce(ctx context.Context, method, path, fullURL string, payload []byte, out any) (int, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, fullURL, body)
+	if err != nil {
+		return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return 0, fmt.Errorf("jira: %s %s: request timed out after %s: %w", method, path, c.timeout, err)
+		}
+		return 0, fmt.Errorf("jira: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	c.recordRateLimit(resp.Header)

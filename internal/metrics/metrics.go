@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,11 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	changes      *prometheus.CounterVec
 	ingressDrops *prometheus.CounterVec
+	budget       budgetCollectors
+
+	ops     *opsMetrics // operational metrics (ops.go)
+	sdkOnce sync.Once
+	sdk     *sdkBridge // Temporal SDK metrics (temporal.go)
 }
 
 // New creates the collectors on a fresh registry.
@@ -36,8 +42,10 @@ func New() *Metrics {
 		Name: "sfjira_ingress_rejected_total",
 		Help: "Incoming webhook and outbound-message requests rejected, by endpoint and reason.",
 	}, []string{"endpoint", "reason"})
+	m.registerBudget()
 	m.reg.MustRegister(m.latency, m.changes, m.ingressDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerOps()
 	return m
 }
 

@@ -64,7 +64,19 @@ type Client struct {
 	usage atomic.Pointer[apiUsage]
 }
 
-type apiUsage struct{ used, max int }
+type apiUsage struct {
+	used, max int
+	at        time.Time
+}
+
+// APIUsageAt is APIUsage with the time of the answer that carried it, for the budget guard.
+func (c *Client) APIUsageAt() (used, max int, at time.Time, ok bool) {
+	u := c.usage.Load()
+	if u == nil {
+		return 0, 0, time.Time{}, false
+	}
+	return u.used, u.max, u.at, true
+}
 
 var reVersion = regexp.MustCompile(`^v\d{2,3}\.\d$`)
 
@@ -164,7 +176,7 @@ func (c *Client) recordUsage(h http.Header) {
 	}
 	used, _ := strconv.Atoi(m[1])
 	max, _ := strconv.Atoi(m[2])
-	c.usage.Store(&apiUsage{used, max})
+	c.usage.Store(&apiUsage{used, max, time.Now()})
 }
 
 // session returns the current token and instance URL, authenticating first if needed.
@@ -330,6 +342,8 @@ type APIError struct {
 	Code    string // Salesforce errorCode, e.g. STRING_TOO_LONG; MULTIPLE_CHOICES for an ambiguous upsert
 	Message string
 	Fields  []string
+	// RetryAfter is the Retry-After header of a 429 or 503 answer (0 when absent).
+	RetryAfter time.Duration
 }
 
 // Error renders e.g. `salesforce: PATCH /sobjects/Opportunity/006…: 400 STRING_TOO_LONG: Name: data value too large (fields: Name)`.
@@ -391,6 +405,9 @@ func IsRetryable(err error) bool {
 
 func parseError(method, path string, resp *http.Response) *APIError {
 	e := &APIError{Status: resp.StatusCode, Method: method, Path: path}
+	if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode == http.StatusMultipleChoices {
 		var urls []string

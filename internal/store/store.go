@@ -201,6 +201,8 @@ type AuditEntry struct {
 	LatencyMS *int64
 	// DecidedBy says why this value won (sf_changed, jira_changed, owner_wins, last_writer_wins, …).
 	DecidedBy string
+	// BeforeRaw is the exact before-image as the target's API returned it (JSON), when known.
+	BeforeRaw json.RawMessage
 }
 
 // CommitSync writes the outcome of one sync pass atomically: the link, the pair's new snapshot
@@ -235,11 +237,11 @@ func (s *Store) CommitSync(ctx context.Context, l Link, p PairState, audit []Aud
 			p.SyncedAt, p.WorkflowID, p.RunID)
 		for _, a := range audit {
 			b.Queue(`INSERT INTO audit (at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-					target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''))
+					target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by, before_raw)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''),$18)
 				ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`,
 				a.At, a.Actor, a.WorkflowID, a.RunID, a.Pass, a.OriginKey, a.Pair, a.Direction, a.TargetSystem,
-				a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy)
+				a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy, rawOrNil(a.BeforeRaw))
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -256,7 +258,7 @@ func (s *Store) CommitSync(ctx context.Context, l Link, p PairState, audit []Aud
 // AuditFor returns the audit rows of one pair in time order.
 func (s *Store) AuditFor(ctx context.Context, originKey string) ([]AuditEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-		target_id, action, field, before_value, after_value, mapping_version, latency_ms, coalesce(decided_by,'')
+		target_id, action, field, before_value, after_value, mapping_version, latency_ms, coalesce(decided_by,''), before_raw
 		FROM audit WHERE origin_key = $1 ORDER BY id`, originKey)
 	if err != nil {
 		return nil, unavailable("read audit", err)
@@ -264,7 +266,7 @@ func (s *Store) AuditFor(ctx context.Context, originKey string) ([]AuditEntry, e
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
 		var a AuditEntry
 		err := r.Scan(&a.At, &a.Actor, &a.WorkflowID, &a.RunID, &a.Pass, &a.OriginKey, &a.Pair, &a.Direction, &a.TargetSystem,
-			&a.TargetID, &a.Action, &a.Field, &a.Before, &a.After, &a.MappingVersion, &a.LatencyMS, &a.DecidedBy)
+			&a.TargetID, &a.Action, &a.Field, &a.Before, &a.After, &a.MappingVersion, &a.LatencyMS, &a.DecidedBy, &a.BeforeRaw)
 		return a, err
 	})
 }

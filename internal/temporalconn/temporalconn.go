@@ -22,10 +22,17 @@ import (
 
 // Dial connects to Temporal and checks the connection, with an error that says how to fix it.
 func Dial(ctx context.Context, cfg config.Temporal, log *zap.Logger) (client.Client, error) {
+	return DialWithMetrics(ctx, cfg, log, nil)
+}
+
+// DialWithMetrics is Dial with the SDK's metrics sent to a handler (the worker's /metrics).
+func DialWithMetrics(ctx context.Context, cfg config.Temporal, log *zap.Logger, mh client.MetricsHandler) (client.Client, error) {
 	opts, err := Options(cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	// nil keeps the SDK's default (no metrics)
+	opts.MetricsHandler = mh
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c, err := client.DialContext(dctx, opts)

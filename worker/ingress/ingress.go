@@ -76,6 +76,7 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
+	in.Acts.Metrics.WebhookVerified("jira")
 	ev, err := jira.ParseWebhook(body)
 	if err != nil {
 		in.Acts.Metrics.IngressRejected("jira", "malformed")
@@ -161,6 +162,7 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 		writeSOAP(w, http.StatusUnauthorized, salesforce.OutboundAck(false))
 		return
 	}
+	in.Acts.Metrics.WebhookVerified("salesforce")
 	var events []activities.ChangeEvent
 	var claimed []string
 	for _, n := range msg.Notifications {
