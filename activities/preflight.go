@@ -142,6 +142,11 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			return nil, fmt.Errorf("preflight: Jira permissions in %s: %w", m.Jira.Project, err)
 		}
 		rep.Merge(m.CheckJiraPermissions(have))
+		broad, err := leastPrivilegeWarnings(ctx, jc, m)
+		if err != nil {
+			return nil, err
+		}
+		rep.Warnings = append(rep.Warnings, broad...)
 	}
 	rep.Problems = sortedProblems(rep.Problems)
 	return rep, nil

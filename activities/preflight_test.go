@@ -155,3 +155,24 @@ func TestPreflightUnknownProjectAndIssueType(t *testing.T) {
 	assert.Contains(t, text, "nope.yaml:2: Jira project NOPE does not exist or is not visible to the integration user")
 	assert.Contains(t, text, `type.yaml:2: Jira project SFJ has no issue type "Initiative" (fix: use one of: Epic, Story, Task, Bug, Subtask)`)
 }
+
+func TestPreflightWarnsAboutPermissionsBeyondTheMapping(t *testing.T) {
+	e := newPreflightEnv(t)
+	ms, err := mappings.LoadDefault()
+	require.NoError(t, err)
+	// The integration user was made a project admin, as happens when a site admin sets it up.
+	e.admin(t, "/__admin/permissions", `{"grant":["ADMINISTER_PROJECTS","DELETE_ALL_COMMENTS","MODIFY_REPORTER"]}`)
+	rep, err := activities.Preflight(e.ctx, e.sf, e.jc, ms)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Problems, "broad permissions are warnings, not blockers")
+	all := strings.Join(rep.Warnings, "\n")
+	for _, p := range []string{"ADMINISTER_PROJECTS", "DELETE_ALL_COMMENTS", "MODIFY_REPORTER"} {
+		assert.Contains(t, all, p+" in project SFJ, which this mapping never needs")
+	}
+	// Take them away: no least-privilege warning is left.
+	e.admin(t, "/__admin/permissions", `{"grant":[]}`)
+	rep, err = activities.Preflight(e.ctx, e.sf, e.jc, ms)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Problems)
+	assert.NotContains(t, strings.Join(rep.Warnings, "\n"), "never needs")
+}

@@ -30,6 +30,22 @@ var permissionDefs = map[string]struct{ ID, Name, Description string }{
 	"LINK_ISSUES":       {"21", "Link Issues", "Ability to link issues together."},
 	"EDIT_OWN_COMMENTS": {"35", "Edit Own Comments", "Ability to edit own comments made on issues."},
 	"EDIT_OWN_WORKLOGS": {"40", "Edit Own Worklogs", "Ability to edit own worklogs made on issues."},
+	// Broad permissions a connector should not hold: the integration user lacks them unless
+	// POST /__admin/permissions {"grant": […]} gives them (preflight then warns).
+	"ADMINISTER_PROJECTS": {"23", "Administer Projects", "Ability to administer a project in Jira."},
+	"DELETE_ALL_COMMENTS": {"36", "Delete All Comments", "Ability to delete all comments made on issues."},
+	"DELETE_ALL_WORKLOGS": {"43", "Delete All Worklogs", "Ability to delete all worklogs made on issues."},
+	"MODIFY_REPORTER":     {"30", "Modify Reporter", "Ability to modify the reporter when creating or editing an issue."},
+}
+
+// broadPermissions are held only when granted through the admin API.
+var broadPermissions = map[string]bool{"ADMINISTER_PROJECTS": true, "DELETE_ALL_COMMENTS": true, "DELETE_ALL_WORKLOGS": true, "MODIFY_REPORTER": true}
+
+func (s *Server) grantedPermissions() map[string]bool {
+	if p := s.granted.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (s *Server) deniedPermissions() map[string]bool {
@@ -63,20 +79,34 @@ func (s *Server) handleMyPermissions(w http.ResponseWriter, r *http.Request) {
 			writeMsg(w, 400, "Unrecognized permission keys: "+key)
 			return
 		}
+		have := !denied[key]
+		if broadPermissions[key] {
+			have = s.grantedPermissions()[key]
+		}
 		out[key] = map[string]any{"id": def.ID, "key": key, "name": def.Name, "type": "PROJECT",
-			"description": def.Description, "havePermission": !denied[key]}
+			"description": def.Description, "havePermission": have}
 	}
 	writeJSON(w, 200, map[string]any{"permissions": out})
 }
 
 func (s *Server) handleAdminPermissions(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Deny []string `json:"deny"`
+		Deny  []string `json:"deny"`
+		Grant []string `json:"grant"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		writeMsg(w, 400, "body must be {\"deny\":[\"PERMISSION_KEY\", …]}")
 		return
 	}
+	granted := map[string]bool{}
+	for _, k := range in.Grant {
+		if !broadPermissions[k] {
+			writeMsg(w, 400, "grant takes only the broad permissions (ADMINISTER_PROJECTS, DELETE_ALL_COMMENTS, DELETE_ALL_WORKLOGS, MODIFY_REPORTER): "+k)
+			return
+		}
+		granted[k] = true
+	}
+	s.granted.Store(&granted)
 	denied := map[string]bool{}
 	for _, k := range in.Deny {
 		if _, ok := permissionDefs[k]; !ok {

@@ -118,7 +118,8 @@ type Server struct {
 	nextHistory int64
 	muteEvents  bool // seeding without webhooks
 
-	denied atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
+	denied  atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
+	granted atomic.Pointer[map[string]bool] // broad permissions given (permissions.go)
 
 	wfMu      sync.Mutex // serialises workflow writers; readers use the atomic snapshot
 	workflows atomic.Pointer[wfSet]
@@ -193,6 +194,7 @@ func (s *Server) resetLocked() {
 	s.nextUser = 0
 	s.resetUsersLocked()
 	s.denied.Store(nil)
+	s.granted.Store(nil)
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }

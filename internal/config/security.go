@@ -57,12 +57,12 @@ type APIToken struct {
 
 // WebhookLimits protects the webhook receivers from oversized, replayed and flooding requests.
 type WebhookLimits struct {
-	// MaxBodyBytes rejects larger deliveries with 413 (default 1 MiB).
+	// MaxBodyBytes rejects larger deliveries with 413 (default 5 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// ReplayWindow rejects signed deliveries whose timestamp is older (default 15m); delivery ids
 	// seen within it are acknowledged without being processed again.
 	ReplayWindow time.Duration `yaml:"replay_window"`
-	// RatePerSecond and Burst limit deliveries per source address and receiver (default 50/200).
+	// RatePerSecond and Burst limit deliveries per source address and receiver (default 500/5000: a backfill makes Jira send one event per created issue).
 	RatePerSecond float64 `yaml:"rate_per_second"`
 	Burst         int     `yaml:"burst"`
 }
@@ -71,7 +71,7 @@ func defaultSecurity() Security {
 	return Security{
 		KeyringEnv: "SFJIRA_KEYRING",
 		UIOrigin:   "http://localhost:8233",
-		Webhooks:   WebhookLimits{MaxBodyBytes: 1 << 20, ReplayWindow: 15 * time.Minute, RatePerSecond: 50, Burst: 200},
+		Webhooks:   WebhookLimits{MaxBodyBytes: 5 << 20, ReplayWindow: 15 * time.Minute, RatePerSecond: 500, Burst: 5000},
 	}
 }
 
@@ -130,16 +130,16 @@ func (c *Config) completeSecurity(bad func(key, msg, fix string)) {
 		s.Prefixes = append(s.Prefixes, p.Masked())
 	}
 	if s.Webhooks.MaxBodyBytes <= 0 {
-		s.Webhooks.MaxBodyBytes = 1 << 20
+		s.Webhooks.MaxBodyBytes = 5 << 20
 	}
 	if s.Webhooks.ReplayWindow <= 0 {
 		s.Webhooks.ReplayWindow = 15 * time.Minute
 	}
 	if s.Webhooks.RatePerSecond <= 0 {
-		s.Webhooks.RatePerSecond = 50
+		s.Webhooks.RatePerSecond = 500
 	}
 	if s.Webhooks.Burst <= 0 {
-		s.Webhooks.Burst = 200
+		s.Webhooks.Burst = 5000
 	}
 }
 

@@ -16,10 +16,10 @@ import (
 
 // Defaults for Ingress.Limits fields left zero.
 const (
-	defaultMaxBody      = 1 << 20
+	defaultMaxBody      = 5 << 20
 	defaultReplayWindow = 15 * time.Minute
-	defaultRate         = 50
-	defaultBurst        = 200
+	defaultRate         = 500
+	defaultBurst        = 5000
 	// futureSkew is how far a delivery's timestamp may run ahead of this clock.
 	futureSkew = 5 * time.Minute
 )

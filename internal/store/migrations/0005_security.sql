@@ -32,22 +32,26 @@ CREATE INDEX webhook_deliveries_received_at ON webhook_deliveries (received_at);
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sfjira_app') THEN
-        CREATE ROLE sfjira_app NOLOGIN;
+        BEGIN
+            CREATE ROLE sfjira_app NOLOGIN;
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            WHEN insufficient_privilege THEN
+                -- A migrating user without CREATEROLE: the connector still works, but the audit is
+                -- then protected by the trigger only. Create the role as an admin and re-grant.
+                RAISE WARNING 'sfjira: cannot create role sfjira_app (no CREATEROLE); create it and run the grants of migration 0005 as an admin';
+                RETURN;
+        END;
     END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-    NULL;
-END
-$$;
-DO $$
-BEGIN
     EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO sfjira_app', current_database());
+    GRANT USAGE ON SCHEMA public TO sfjira_app;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO sfjira_app;
+    GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO sfjira_app;
+    REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM sfjira_app;
+    REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migrations FROM sfjira_app;
+    -- Tables later migrations create get the same grants (the audit stays the exception above).
+    ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO sfjira_app;
+    ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO sfjira_app;
 END
 $$;
-GRANT USAGE ON SCHEMA public TO sfjira_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO sfjira_app;
-GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO sfjira_app;
-REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM sfjira_app;
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migrations FROM sfjira_app;
--- Tables later migrations create get the same grants (the audit stays the exception above).
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO sfjira_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO sfjira_app;
