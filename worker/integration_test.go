@@ -51,6 +51,8 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
+	// workers is the stack's worker group (tests that restart the worker stop it).
+	workers *Workers
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -147,7 +149,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m}
+	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m, workers: w}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {
