@@ -168,17 +168,7 @@ func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInpu
 			return nil, classify(err)
 		}
 		if str(rec["SystemModstamp"]) != in.ExpectModstamp {
-			own := true // an earlier attempt of this write already got through (see WriteJira)
-			for k, v := range fields {
-				if canonString(rec[k]) != canonString(v) {
-					own = false
-					break
-				}
-			}
-			if !own {
-				return &WriteSalesforceResult{SfID: in.SfID, Stale: true}, nil
-			}
-			rec = nil // the before-images are the planned ones, not what is there now
+			return &WriteSalesforceResult{SfID: in.SfID, Stale: true}, nil
 		}
 		for i := range res.Changes {
 			if v, ok := rec[res.Changes[i].Field]; ok {
