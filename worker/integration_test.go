@@ -53,6 +53,11 @@ type stack struct {
 	mapping *mappings.Mapping
 	// workers is the stack's worker group (tests that restart the worker stop it).
 	workers *Workers
+	// Where the stack's services listen, for tests that drive the sfjira CLI against it.
+	temporalAddr string
+	dbURL        string
+	sfURL        string
+	jiraURL      string
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -71,7 +76,12 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL and bin/temporal")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// Ten minutes, or longer when the test binary was given more (larger convergence runs).
+	limit := 10 * time.Minute
+	if d, ok := t.Deadline(); ok && time.Until(d) > limit {
+		limit = time.Until(d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	cli := os.Getenv("TEMPORAL_CLI_PATH")
 	if cli == "" {
@@ -149,7 +159,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m, workers: w}
+	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
+		temporalAddr: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {
