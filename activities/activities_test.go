@@ -37,7 +37,9 @@ type fixture struct {
 }
 
 // newFixture wires the real activities to both emulators over HTTP and a throwaway database.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureDir(t, "../mappings/default") }
+
+func newFixtureDir(t *testing.T, mappingDir string) *fixture {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
@@ -70,7 +72,7 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token"})
 	require.NoError(t, err)
-	ms, err := mappings.LoadDir("../mappings/default")
+	ms, err := mappings.LoadDir(mappingDir)
 	require.NoError(t, err)
 	set, err := activities.NewMappingSet(ms, jc)
 	require.NoError(t, err)

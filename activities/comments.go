@@ -28,6 +28,9 @@ func (a *Activities) MirrorComments(ctx context.Context, in MirrorCommentsInput)
 			continue
 		}
 		text := mappings.ADFToText(c.Body)
+		if isActivityComment(text) {
+			continue // written from a Salesforce activity: already in Salesforce
+		}
 		author := c.Author.DisplayName
 		if author == "" {
 			author = "someone"

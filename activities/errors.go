@@ -62,6 +62,10 @@ func classify(err error) error {
 			return newError(catalog.SalesforceValidation, sfErr.Error(), nil)
 		}
 	}
+	var oauthErr *jira.OAuthError
+	if errors.As(err, &oauthErr) && (oauthErr.Code == "invalid_grant" || oauthErr.Status == 401) {
+		return newError(catalog.JiraAuth, oauthErr.Error(), nil) // a revoked grant does not heal by retrying
+	}
 	var jErr *jira.APIError
 	if errors.As(err, &jErr) {
 		switch {

@@ -76,7 +76,12 @@ func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraSta
 // WriteJira makes the Jira issue match the plan: it creates the issue when the pair has none
 // (idempotently, see createOnce), edits only the planned fields, walks the workflow to the target
 // status and resolution, or applies the delete policy (label the issue, or delete it).
-func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJiraResult, error) {
+func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *WriteJiraResult, outErr error) {
+	defer func() {
+		if outErr == nil && out != nil && !out.Stale && len(out.Changes) > 0 && in.DeleteAction == "" && !in.MarkOrigin {
+			a.Metrics.RecordsSynced(a.objectOf(in.Pair), DirectionSFToJira, 1)
+		}
+	}()
 	b, err := a.Mappings.Bound(ctx, in.Pair)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,13 @@ package activities
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/internal/config"
-	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
@@ -16,29 +18,6 @@ import (
 // New builds the activities and their dependencies from config: the Salesforce and Jira clients,
 // the PostgreSQL store (migrated) and the mapping files. Close the returned store when done.
 func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities, error) {
-	sf, err := salesforce.New(salesforce.Config{
-		LoginURL: cfg.Salesforce.LoginURL, ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
-		APIVersion: cfg.Salesforce.APIVersion, Timeout: cfg.Salesforce.Timeout,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: salesforce: %w", cfg.File, err)
-	}
-	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout,
-		Reload: func() (string, string, error) {
-			t, err := cfg.ReloadJiraToken()
-			return cfg.Jira.Email, t, err
-		}})
-	if err != nil {
-		return nil, fmt.Errorf("%s: jira: %w", cfg.File, err)
-	}
-	ms, err := mappings.LoadDir(cfg.Mappings.Dir)
-	if err != nil {
-		return nil, err
-	}
-	set, err := NewMappingSet(ms, jc)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := store.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
 		return nil, err
 	}
@@ -50,5 +29,55 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 		st.Close()
 		return nil, err
 	}
-	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: cfg.Jira.Email}, nil
+	if role := cfg.Security.DatabaseRole; role != "" {
+		st.Close() // migrations ran as the owner; the worker itself runs with the restricted role
+		if st, err = store.OpenAs(ctx, cfg.Database.URL, role); err != nil {
+			return nil, err
+		}
+	}
+	fail := func(err error) (*Activities, error) {
+		st.Close()
+		return nil, err
+	}
+	// OAuth grants (Jira 3LO, Salesforce refresh tokens) live encrypted in the store.
+	tokens, err := TokenStoreFromConfig(cfg, st)
+	if err != nil {
+		return fail(err)
+	}
+	sfCfg, err := SalesforceConfig(cfg, tokens)
+	if err != nil {
+		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
+	}
+	sfCfg.HTTPClient = countedClient("salesforce")
+	sf, err := salesforce.New(sfCfg)
+	if err != nil {
+		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
+	}
+	jc, err := NewJiraClient(ctx, cfg, tokens)
+	if err != nil {
+		return fail(fmt.Errorf("%s: jira: %w", cfg.File, err))
+	}
+	ms, err := mappings.LoadDir(cfg.Mappings.Dir)
+	if err != nil {
+		return fail(err)
+	}
+	set, err := NewMappingSet(ms, jc)
+	if err != nil {
+		return fail(err)
+	}
+	actor := cfg.Jira.Email
+	if actor == "" {
+		actor = "sfjira (" + cfg.Jira.Auth + ")"
+	}
+	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: actor}, nil
+}
+
+// countedClient is an HTTP client with a pooled transport whose calls count in
+// sfjira_api_calls_total, so API calls per synced record can be watched in production.
+func countedClient(system string) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 64
+	tr.MaxIdleConnsPerHost = 32
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: metrics.CountingTransport(system, tr)}
 }

@@ -121,10 +121,14 @@ func (a *Activities) RecordFailure(ctx context.Context, in RecordFailureInput) e
 	}
 	a.Log.Warn("sync failed; kept as dead letter", zap.String("pair", in.Pair), zap.String("sf_id", in.SfID),
 		zap.String("code", in.Code), zap.String("workflow_id", info.WorkflowExecution.ID), zap.String("run_id", info.WorkflowExecution.RunID))
-	return classify(a.Store.AddDeadLetter(ctx, store.DeadLetter{
+	if err := a.Store.AddDeadLetter(ctx, store.DeadLetter{
 		OriginKey: in.OriginKey, Pair: in.Pair, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Code: in.Code, Message: in.Message, Remediation: remediation, ReplayInput: replay,
-	}))
+	}); err != nil {
+		return classify(err)
+	}
+	a.Metrics.RecordFailed(a.objectOf(in.Pair), DirectionBidirectional, in.Code)
+	return nil
 }
 
 func (a *Activities) actor() string {
@@ -145,4 +149,15 @@ func parseTime(s string) *time.Time {
 		}
 	}
 	return nil
+}
+
+// objectOf names a pair's Salesforce object for metric labels ("" for an unknown pair).
+func (a *Activities) objectOf(pair string) string {
+	if a.Mappings == nil {
+		return ""
+	}
+	if m, err := a.Mappings.Mapping(pair); err == nil {
+		return m.Salesforce.Object
+	}
+	return ""
 }

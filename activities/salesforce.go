@@ -82,7 +82,12 @@ func (a *Activities) FetchSalesforce(ctx context.Context, in FetchSalesforceInpu
 // WriteSalesforce writes the merged fields and the back-link to the Jira issue in one call, and
 // only the fields that differ. A pair that started in Jira gets its record created by an upsert
 // on the Jira id external-id field, so a retried create can never make a second record.
-func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInput) (*WriteSalesforceResult, error) {
+func (a *Activities) WriteSalesforce(ctx context.Context, in WriteSalesforceInput) (out *WriteSalesforceResult, outErr error) {
+	defer func() {
+		if outErr == nil && out != nil && !out.Stale && in.DeleteAction == "" && len(in.Fields) > 0 {
+			a.Metrics.RecordsSynced(a.objectOf(in.Pair), DirectionJiraToSF, 1)
+		}
+	}()
 	m, err := a.Mappings.Mapping(in.Pair)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		return nil, err
 	}
 	m := b.Mapping
-	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType}
+	res := &TransformResult{MappingVersion: m.Version, JiraProject: m.Jira.Project, JiraIssueType: m.Jira.IssueType, HasActivities: len(m.Activities) > 0}
 	originIsJira := strings.HasPrefix(in.OriginKey, "jira/")
 
 	link, err := a.Store.GetLink(ctx, in.OriginKey)
@@ -145,6 +145,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		}
 	}
 	out := merge(mi)
+	if in.RealtimeOnly {
+		deferBatchFields(b, &out)
+	}
 	res.Decisions, res.Conflicts, res.Held, res.Diverged = out.Decisions, out.Conflicts, out.Held, out.Diverged
 
 	res.JiraFields = map[string]any{}
@@ -154,6 +157,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 			res.Status, res.Resolution = desired.Status, desired.Resolution
 		default:
 			res.JiraFields[f.JiraID] = desired.Fields[f.JiraID]
+			for _, c := range b.Companions(f.JiraID) {
+				res.JiraFields[c] = desired.Fields[c]
+			}
 		}
 	}
 	res.SFFields = map[string]any{}
@@ -267,4 +273,37 @@ func derivedSF(b *mappings.Bound, res *TransformResult) (map[string]any, mapping
 		}
 	}
 	return out, afterProj
+}
+
+// deferBatchFields drops the writes of fields marked `sync: batch` from a change-capture pass
+// and holds their snapshot keys, so the reconcile schedule still sees them as changed and
+// writes them in bulk (hybrid mode).
+func deferBatchFields(b *mappings.Bound, out *mergeOutcome) {
+	batch := map[string]bool{}
+	for _, bf := range b.Fields {
+		if bf.Sync != mappings.SyncBatch {
+			continue
+		}
+		if bf.FlowsToJira() {
+			batch["j:"+bf.JiraID] = true
+		} else {
+			batch["s:"+bf.SF] = true
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	keep := func(fs []mergeField) []mergeField {
+		var kept []mergeField
+		for _, f := range fs {
+			if batch[f.Key] {
+				out.Held = append(out.Held, f.Key)
+				continue
+			}
+			kept = append(kept, f)
+		}
+		return kept
+	}
+	out.WriteJira = keep(out.WriteJira)
+	out.WriteSF = keep(out.WriteSF)
 }

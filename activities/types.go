@@ -67,6 +67,10 @@ type TransformInput struct {
 	// again: a Jira field still holding our own write is not a person's edit, so the merge must
 	// not let it win over a newer Salesforce change.
 	OwnJira map[string]string `json:",omitempty"`
+	// RealtimeOnly is set when change capture triggered the pass (hybrid mode): fields marked
+	// `sync: batch` are then neither written nor moved into the snapshot, so backfill and the
+	// reconcile schedule carry them instead.
+	RealtimeOnly bool
 }
 
 // Decision records which side won one field and why, for the audit trail.
@@ -144,6 +148,9 @@ type TransformResult struct {
 	SFBefore map[string]string
 	Reasons  map[string]string
 	Warnings []string
+	// HasActivities says the mapping turns the record's Tasks and Events into comments and
+	// worklogs (SyncActivities runs after the pass).
+	HasActivities bool
 }
 
 // NothingToWrite reports whether the plan writes nothing to either system.

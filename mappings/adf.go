@@ -67,6 +67,7 @@ type adfNode struct {
 	Text    string          `json:"text"`
 	Attrs   json.RawMessage `json:"attrs"`
 	Content []adfNode       `json:"content"`
+	Marks   json.RawMessage `json:"marks"`
 }
 
 // ADFToText renders an ADF document (as JSON) as plain text for Salesforce and for

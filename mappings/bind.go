@@ -47,6 +47,8 @@ type BoundField struct {
 	// ADF is true when the Jira field takes Atlassian Document Format (description,
 	// environment, multi-line text custom fields).
 	ADF bool
+	// FallbackID is the Jira field id of Fallback (user fields), "" when none.
+	FallbackID, FallbackName string
 }
 
 // Bind resolves every `jira:` reference (exact id first, then a unique case-insensitive
@@ -101,6 +103,37 @@ func (m *Mapping) Bind(fields []JiraField) (*Bound, error) {
 		}
 		bf := BoundField{FieldMap: f, JiraID: jf.ID, JiraName: jf.Name, SchemaType: jf.SchemaType,
 			SchemaItems: jf.SchemaItems, SchemaCustom: jf.SchemaCustom, ADF: takesADF(jf)}
+		if f.Fallback != "" {
+			fb, ok := byID[f.Fallback]
+			if !ok {
+				cands := byName[strings.ToLower(f.Fallback)]
+				if len(cands) != 1 {
+					msg := fmt.Sprintf("fallback field %q not found in Jira", f.Fallback)
+					if len(cands) > 1 {
+						msg = fmt.Sprintf("fallback field name %q matches %d fields", f.Fallback, len(cands))
+					} else if c := closest(f.Fallback, names); c != "" {
+						msg += fmt.Sprintf("; did you mean %q?", c)
+					}
+					errs = append(errs, &Error{File: m.File, Line: f.fallbackLine, Column: f.fallbackCol, Msg: msg,
+						Fix: "name a single-line Jira text field (id or unique name) listed by GET /rest/api/3/field"})
+					continue
+				}
+				fb = cands[0]
+			}
+			if fb.SchemaType != "string" || takesADF(fb) {
+				errs = append(errs, &Error{File: m.File, Line: f.fallbackLine, Column: f.fallbackCol,
+					Msg: fmt.Sprintf("fallback field %q (%s) is %s, not a single-line text field", f.Fallback, fb.ID, schemaLabel(BoundField{SchemaType: fb.SchemaType, SchemaItems: fb.SchemaItems, ADF: takesADF(fb)})),
+					Fix: "name a single-line Jira text field"})
+				continue
+			}
+			if prev, dup := seen[fb.ID]; dup {
+				errs = append(errs, &Error{File: m.File, Line: f.fallbackLine, Column: f.fallbackCol,
+					Msg: fmt.Sprintf("fallback field %q (%s) is already mapped at line %d", f.Fallback, fb.ID, prev), Fix: "use a Jira field no other entry writes"})
+				continue
+			}
+			seen[fb.ID] = f.Line
+			bf.FallbackID, bf.FallbackName = fb.ID, fb.Name
+		}
 		if f.FlowsToJira() {
 			if jf.ID == "status" || jf.ID == "resolution" {
 				fail("map Salesforce values to Jira statuses in the status: section, or set direction: jira_to_sf",
@@ -154,7 +187,7 @@ func compatible(bf BoundField) string {
 		switch bf.Type {
 		case TypeText:
 			ok = st == "string" && !bf.ADF
-		case TypeRichText:
+		case TypeRichText, TypeHTML:
 			ok = bf.ADF
 		case TypeDate:
 			ok = st == "date"
@@ -170,12 +203,14 @@ func compatible(bf BoundField) string {
 			ok = st == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string")
 		case TypeUser:
 			ok = st == "user"
+		case TypeLookup:
+			ok = bf.JiraID == "parent" || st == "issuelink"
 		}
 	} else { // jira_to_sf: Jira values are read and converted, so accept more shapes
 		switch bf.Type {
 		case TypeText:
 			ok = true
-		case TypeRichText:
+		case TypeRichText, TypeHTML:
 			ok = bf.ADF || st == "string"
 		case TypeDate:
 			ok = st == "date" || st == "datetime"
@@ -234,6 +269,9 @@ func (b *Bound) JiraFieldIDs() []string {
 	}
 	for _, f := range b.Fields {
 		add(f.JiraID)
+		if f.FallbackID != "" {
+			add(f.FallbackID)
+		}
 	}
 	add("status")
 	add("resolution")

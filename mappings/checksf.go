@@ -56,6 +56,8 @@ var sfTypesFor = map[string][]string{
 	TypePicklist:      {"picklist", "string", "combobox"},
 	TypeMultiPicklist: {"multipicklist"},
 	TypeUser:          {"email", "string"},
+	TypeLookup:        {"string", "id", "reference"},
+	TypeHTML:          {"textarea", "string"},
 }
 
 // CheckSalesforce checks every Salesforce field the mapping names against the org's live
@@ -108,6 +110,15 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 		return nil, "empty field path"
 	}
 	for _, fm := range m.Fields {
+		if fm.Expr != nil {
+			for _, p := range fm.Expr.Paths {
+				if f, problem := lookup(p); f == nil {
+					add(fm.Line, fm.col, "use the field's API name in the expression (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name)",
+						"Salesforce field %q (in expr) does not exist: %s", p, problem)
+				}
+			}
+			continue
+		}
 		f, problem := lookup(fm.SF)
 		if f == nil {
 			add(fm.Line, fm.col, "use the field's API name (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name)",
@@ -121,6 +132,21 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 		if fm.FlowsToSF() && !f.Updateable {
 			add(fm.Line, fm.col, "give the integration user edit access to the field, or make the field sf_to_jira",
 				"Salesforce field %s is not updateable but the mapping writes it (direction %s)", fm.SF, fm.Direction)
+		}
+	}
+	for _, r := range m.Activities {
+		act, err := describe(r.Object)
+		if err != nil {
+			add(r.Line, 5, "check the activity object's API name (Task, Event) and that the integration user can read it", "activity object %q: %v", r.Object, err)
+			continue
+		}
+		for _, p := range append(r.Fields(), r.LinkField) {
+			if strings.Contains(p, ".") {
+				continue // parent paths of activities are checked by Salesforce when queried
+			}
+			if act.field(p) == nil {
+				add(r.Line, 5, "use a field of the activity object (Setup → Object Manager → "+r.Object+" → Fields)", "activity field %s.%s does not exist", r.Object, p)
+			}
 		}
 	}
 	if m.Status != nil {

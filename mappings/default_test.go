@@ -21,14 +21,27 @@ var jiraFields = []JiraField{
 	{ID: "customfield_10051", Name: "Probability", SchemaType: "number", SchemaCustom: "com.atlassian.jira.plugin.system.customfieldtypes:float"},
 	{ID: "customfield_10052", Name: "Customer", SchemaType: "string", SchemaCustom: "com.atlassian.jira.plugin.system.customfieldtypes:textfield"},
 	{ID: "customfield_10020", Name: "Sprint", SchemaType: "array", SchemaItems: "json", SchemaCustom: "com.pyxis.greenhopper.jira:gh-sprint"},
+	{ID: "customfield_10054", Name: "Industry", SchemaType: "string", SchemaCustom: "com.atlassian.jira.plugin.system.customfieldtypes:textfield"},
+}
+
+// defaultPair returns one mapping of the default pack by pair name.
+func defaultPair(t *testing.T, ms []*Mapping, pair string) *Mapping {
+	t.Helper()
+	for _, m := range ms {
+		if m.Pair == pair {
+			return m
+		}
+	}
+	t.Fatalf("default pack has no pair %q", pair)
+	return nil
 }
 
 func loadDefaultBound(t *testing.T) *Bound {
 	t.Helper()
 	ms, err := LoadDefault()
 	require.NoError(t, err)
-	require.Len(t, ms, 1)
-	b, err := ms[0].Bind(jiraFields)
+	require.Len(t, ms, 3)
+	b, err := defaultPair(t, ms, "opportunity-epic").Bind(jiraFields)
 	require.NoError(t, err)
 	return b
 }
@@ -36,8 +49,9 @@ func loadDefaultBound(t *testing.T) *Bound {
 func TestDefaultPackGolden(t *testing.T) {
 	ms, err := LoadDir("default")
 	require.NoError(t, err)
-	require.Len(t, ms, 1)
-	m := ms[0]
+	require.Len(t, ms, 3)
+	assert.Equal(t, []string{"case-bug", "feature-request-story", "opportunity-epic"}, []string{ms[0].Pair, ms[1].Pair, ms[2].Pair})
+	m := defaultPair(t, ms, "opportunity-epic")
 	assert.Equal(t, "opportunity-epic", m.Pair)
 	sfSide := m.Salesforce
 	sfSide.lines = nil
@@ -53,7 +67,7 @@ func TestDefaultPackGolden(t *testing.T) {
 		"Proposal/Price Quote": {Status: "In Review"}, "Negotiation/Review": {Status: "In Review"},
 		"Closed Won": {Status: "Done", Resolution: "Done"}, "Closed Lost": {Status: "Done", Resolution: "Won't Do"},
 	}, m.Status.Values)
-	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Description, CloseDate, Amount, Probability, Account.Name, Jira_Status__c, Jira_Resolution__c, Jira_Sprint__c, StageName, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (IsDeleted = false)", m.SOQL(""))
+	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Description, CloseDate, Amount, Probability, Account.Name, Account.Industry, Jira_Status__c, Jira_Resolution__c, Jira_Sprint__c, StageName, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (IsDeleted = false)", m.SOQL(""))
 
 	b := loadDefaultBound(t)
 	ids := map[string]string{}
@@ -62,10 +76,10 @@ func TestDefaultPackGolden(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{
 		"Name": "summary", "Description": "description", "CloseDate": "duedate", "Amount": "customfield_10050",
-		"Probability": "customfield_10051", "Account.Name": "customfield_10052",
+		"Probability": "customfield_10051", "Account.Name": "customfield_10052", "Account.Industry": "customfield_10054",
 		"Jira_Status__c": "status", "Jira_Resolution__c": "resolution", "Jira_Sprint__c": "customfield_10020",
 	}, ids)
-	assert.Equal(t, []string{"summary", "description", "duedate", "customfield_10050", "customfield_10051", "customfield_10052", "status", "resolution", "customfield_10020"}, b.JiraFieldIDs())
+	assert.Equal(t, []string{"summary", "description", "duedate", "customfield_10050", "customfield_10051", "customfield_10052", "customfield_10054", "status", "resolution", "customfield_10020"}, b.JiraFieldIDs())
 }
 
 func opportunity() map[string]any {
@@ -78,7 +92,7 @@ func opportunity() map[string]any {
 		"Amount":         125000.0,
 		"Probability":    62.5,
 		"StageName":      "Closed Lost",
-		"Account":        map[string]any{"attributes": map[string]any{"type": "Account"}, "Name": "Société Générale"},
+		"Account":        map[string]any{"attributes": map[string]any{"type": "Account"}, "Name": "Société Générale", "Industry": "Banking"},
 		"Jira_Status__c": nil,
 	}
 }
@@ -94,7 +108,7 @@ func TestToJiraRealisticRecord(t *testing.T) {
 		"duedate":           "2024-01-31",
 		"customfield_10050": 125000.0,
 		"customfield_10051": 63.0,
-		"customfield_10052": "Société Générale",
+		"customfield_10052": "Société Générale", "customfield_10054": "Banking",
 	}, d.Fields)
 	assert.Equal(t, Projection{
 		"summary":           "Überraschung GmbH — 東京 expansion 🚀",
@@ -102,9 +116,9 @@ func TestToJiraRealisticRecord(t *testing.T) {
 		"duedate":           "2024-01-31",
 		"customfield_10050": "125000.00",
 		"customfield_10051": "63",
-		"customfield_10052": "Société Générale",
-		"status":            "Done",
-		"resolution":        "Won't Do",
+		"customfield_10052": "Société Générale", "customfield_10054": "Banking",
+		"status":     "Done",
+		"resolution": "Won't Do",
 	}, d.Projection)
 	assert.Equal(t, "Done", d.Status)
 	assert.Equal(t, "Won't Do", d.Resolution)
@@ -226,7 +240,7 @@ func TestProjectJiraAndToSalesforce(t *testing.T) {
 	}
 	p := b.ProjectJira(fields)
 	assert.Equal(t, Projection{"summary": "Deal", "description": "", "duedate": "2024-02-01", "customfield_10050": "125000.00",
-		"customfield_10051": "63", "customfield_10052": "", "status": "In Progress", "resolution": ""}, p)
+		"customfield_10051": "63", "customfield_10052": "", "customfield_10054": "", "status": "In Progress", "resolution": ""}, p)
 	assert.Equal(t, map[string]any{"Jira_Status__c": "In Progress", "Jira_Resolution__c": nil, "Jira_Sprint__c": "Sprint 7, Sprint 8",
 		"Name": "  Deal  ", "CloseDate": "2024-02-01"}, b.ToSalesforce(fields))
 

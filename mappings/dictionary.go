@@ -20,6 +20,8 @@ var jiraSchemaFor = map[string]string{
 	TypePicklist:      "option (select list), priority or string",
 	TypeMultiPicklist: "array of option (multi-select) or string (labels)",
 	TypeUser:          "user (accountId, looked up by e-mail)",
+	TypeLookup:        "issuelink (parent: the related record's issue)",
+	TypeHTML:          "ADF document (structure kept: lists, links, code, mentions)",
 }
 
 // Dictionary renders the canonical data dictionary of a set of mappings as Markdown: per
@@ -86,7 +88,17 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 		if len(limits) == 0 {
 			limits = []string{"—"}
 		}
+		if f.Fallback != "" {
+			limits = append(limits, fmt.Sprintf("no Jira user: value to `%s`", f.Fallback))
+		}
+		if len(limits) > 1 && limits[0] == "—" {
+			limits = limits[1:]
+		}
 		jiraSchema := jiraSchemaFor[f.Type]
+		sfTypes := strings.Join(sfTypesFor[f.Type], ", ")
+		if f.Expr != nil {
+			sfTypes = "expression over " + strings.Join(f.Expr.Paths, ", ")
+		}
 		if !f.FlowsToJira() {
 			jiraSchema = "any (read as text)"
 			if f.Type != TypeText {
@@ -94,7 +106,7 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 			}
 		}
 		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
-			cell(f.SF), cell(f.Jira), f.Type, strings.Join(sfTypesFor[f.Type], ", "), cell(jiraSchema),
+			cell(f.SF), cell(f.Jira), f.Type, cell(sfTypes), cell(jiraSchema),
 			arrow(f.Direction), f.Owner, f.Conflict, cell(req), cell(strings.Join(limits, "; ")), f.Line)
 	}
 	for _, f := range m.Fields {
@@ -132,6 +144,21 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 				res = "—"
 			}
 			fmt.Fprintf(b, "| %s | %s | %s |\n", cell(v), cell(t.Status), cell(res))
+		}
+	}
+	if len(m.Activities) > 0 {
+		b.WriteString("\n### Activities\n\n")
+		b.WriteString("Activities logged on the record become comments or worklogs on its issue (Salesforce → Jira), once each, rewritten when they change.\n\n")
+		b.WriteString("| Salesforce object | linked by | scope | Jira | text | start / minutes | line |\n|---|---|---|---|---|---|---|\n")
+		for _, r := range m.Activities {
+			scope, sm := "all", "—"
+			if r.Where != "" {
+				scope = "`" + cell(r.Where) + "`"
+			}
+			if r.To == ActivityWorklog {
+				sm = fmt.Sprintf("`%s` / `%s`", r.Started, r.Minutes)
+			}
+			fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | `%s` | %s | %d |\n", r.Object, r.LinkField, scope, r.To, cell(r.Text.Source), sm, r.Line)
 		}
 	}
 }

@@ -20,6 +20,11 @@ func (b *Bound) ProjectJira(fields map[string]json.RawMessage) Projection {
 	p := Projection{}
 	for _, bf := range b.Fields {
 		if bf.FlowsToJira() {
+			if bf.FallbackID != "" {
+				p[bf.JiraID] = b.projectUserWithFallback(bf, fields)
+				p[bf.FallbackID] = projectText(jiraText(fields[bf.FallbackID]))
+				continue
+			}
 			if bf.Type == TypeUser {
 				p[bf.JiraID] = ""
 				if raw := fields[bf.JiraID]; !isJSONNull(raw) {
@@ -46,6 +51,8 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 		return projectText(jiraText(raw))
 	case TypeRichText:
 		return ADFToText(raw)
+	case TypeHTML:
+		return CanonicalHTML(ADFToHTML(raw))
 	case TypeDate:
 		s := jiraText(raw)
 		if out, err := DateToJira(s); err == nil {
@@ -71,6 +78,14 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 		return ""
 	case TypePicklist, TypeMultiPicklist:
 		return projectJiraPicklist(bf, raw)
+	case TypeLookup:
+		var ref struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &ref) == nil {
+			return ref.ID
+		}
+		return ""
 	}
 	return jiraText(raw)
 }
@@ -182,6 +197,12 @@ func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
 				out[bf.SF] = bf.Default
 			} else {
 				out[bf.SF] = s
+			}
+		case TypeHTML:
+			if h := CanonicalHTML(ADFToHTML(raw)); h != "" {
+				out[bf.SF] = h
+			} else {
+				out[bf.SF] = bf.Default
 			}
 		case TypeDate:
 			if d, err := DateToJira(jiraText(raw)); err == nil {

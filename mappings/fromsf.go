@@ -39,6 +39,8 @@ func canonicalSF(bf BoundField, v any) string {
 		return projectText(fmt.Sprint(v))
 	case TypeRichText:
 		return CanonicalText(fmt.Sprint(v))
+	case TypeHTML:
+		return CanonicalHTML(fmt.Sprint(v))
 	case TypeDate:
 		s := strings.TrimSpace(fmt.Sprint(v))
 		if d, err := DateToJira(s); err == nil {

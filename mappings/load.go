@@ -12,26 +12,28 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Allowed keys per YAML section, in documentation order (error messages list them).
 var (
-	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status"}
+	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
-	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped"}
+	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
-	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser}
-	laterTypes      = []string{"multi_picklist", "lookup"}
+	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser, TypeLookup, TypeHTML}
+	laterTypes      = []string{"multi_picklist"}
 	directions      = []string{DirSFToJira, DirJiraToSF, DirBoth}
 	owners          = []string{OwnerSF, OwnerJira, OwnerBoth}
 	conflicts       = []string{ConflictOwnerWins, ConflictLastWriterWins, ConflictManual}
 	overflows       = []string{OverflowTruncate, OverflowFail}
 	unmappedActions = []string{UnmappedFail, UnmappedKeep}
+	syncModes       = []string{SyncRealtime, SyncBatch}
 )
 
 var (
@@ -374,6 +376,9 @@ func (l *loader) mapping(m *Mapping, root *yaml.Node) {
 	if n, ok := top.vals["fields"]; ok {
 		l.fields(m, n)
 	}
+	if n, ok := top.vals["activities"]; ok {
+		l.activities(m, n)
+	}
 }
 
 func (l *loader) salesforce(m *Mapping, n *yaml.Node) {
@@ -603,8 +608,16 @@ func isNumeric(t string) bool { return t == TypeNumber || t == TypeCurrency || t
 func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 	errsBefore := len(l.errs)
 	f := FieldMap{Line: o.node.Line, col: o.node.Column, Precision: NoPrecision}
-	l.require(o, "field mapping", "sf", "jira", "type")
-	if s, n, ok := l.str(o, "sf"); ok {
+	if _, hasExpr := o.vals["expr"]; hasExpr {
+		l.require(o, "field mapping", "jira", "type")
+		if k, both := o.keys["sf"]; both {
+			l.add(k, "keep expr: and remove sf: (the expression names the fields it reads)", "a field mapping has either sf: or expr:, not both")
+		}
+		l.expr(&f, o)
+	} else {
+		l.require(o, "field mapping", "sf", "jira", "type")
+	}
+	if s, n, ok := l.str(o, "sf"); ok && f.Expr == nil {
 		if !sfPathRE.MatchString(s) {
 			l.add(n, "use the field's API name or a relationship path, e.g. Amount or Account.Name", "invalid Salesforce field %q", s)
 		} else if strings.Count(s, ".") > 5 {
@@ -632,6 +645,15 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		}
 	}
 	f.Direction = l.enum(o, "direction", directions, DirSFToJira)
+	if f.Expr != nil && f.Direction != DirSFToJira && f.Direction != "" {
+		l.add(o.vals["direction"], "remove direction (expressions flow sf_to_jira), or map a single field with sf:",
+			"an expression cannot be written back to Salesforce (direction: %s)", f.Direction)
+	}
+	if f.Type == TypeLookup && f.Direction != DirSFToJira && f.Direction != "" {
+		l.add(o.vals["direction"], "remove direction: lookups flow sf_to_jira in version 1",
+			"lookup fields cannot flow %s yet", f.Direction)
+	}
+	f.Sync = l.enum(o, "sync", syncModes, SyncRealtime)
 	defOwner := OwnerSF
 	if f.Direction == DirJiraToSF {
 		defOwner = OwnerJira
@@ -646,7 +668,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		l.add(o.vals["conflict"], "use conflict: last_writer_wins or manual, or name one owner side",
 			"conflict: owner_wins needs a single owner, but owner is both")
 	}
-	if f.Direction == DirJiraToSF || f.Direction == DirBoth {
+	if (f.Direction == DirJiraToSF || f.Direction == DirBoth) && f.Expr == nil {
 		if strings.Contains(f.SF, ".") {
 			l.add(o.vals["sf"], "write to a field of the record itself, or use direction: sf_to_jira",
 				"cannot write Jira values into parent record field %q", f.SF)
@@ -694,6 +716,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		}
 	}
 	l.valueMap(&f, o)
+	l.fallback(&f, o)
 	if n, has := o.vals["default"]; has {
 		if f.Required {
 			l.add(o.keys["default"], "remove required: true (the default already fills empty values) or remove default",
@@ -715,7 +738,7 @@ func defaultValue(typ string, n *yaml.Node) (any, string) {
 	}
 	tag := n.ShortTag()
 	switch typ {
-	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist, TypeUser:
+	case TypeText, TypeRichText, TypePicklist, TypeMultiPicklist, TypeUser, TypeHTML:
 		return n.Value, ""
 	case TypeNumber, TypeCurrency, TypePercent:
 		if tag == "!!int" || tag == "!!float" {
@@ -813,5 +836,55 @@ func (l *loader) valueMap(f *FieldMap, o *obj) {
 		vm.Order = append(vm.Order, k.Value)
 		vm.Pairs[k.Value] = j
 		vm.toJira[fk] = j
+	}
+}
+
+// expr reads `expr:`: an expression computing the value (see expr.go). Errors point at the
+// column of the problem inside the expression when it is written on the key's line.
+func (l *loader) expr(f *FieldMap, o *obj) { l.exprKey(f, o, "expr") }
+
+func (l *loader) exprKey(f *FieldMap, o *obj, key string) {
+	src, n, ok := l.str(o, key)
+	if !ok {
+		return
+	}
+	e, err := ParseExpr(src)
+	if err != nil {
+		pe := err.(*ExprError)
+		pos := *n
+		if n.Style == 0 || n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle {
+			col := utf8.RuneCountInString(src[:min(pe.Offset, len(src))])
+			if n.Style != 0 {
+				col++ // the opening quote
+			}
+			pos.Column += col
+		}
+		l.add(&pos, pe.Fix, "%s: %s", key, pe.Msg)
+		return
+	}
+	f.Expr = e
+	f.SF = e.Source
+}
+
+// fallback reads `fallback:` of a user field: the Jira text field that takes the Salesforce
+// value when no Jira user has the e-mail.
+func (l *loader) fallback(f *FieldMap, o *obj) {
+	key, has := o.keys["fallback"]
+	if !has {
+		return
+	}
+	if f.Type != "" && f.Type != TypeUser {
+		l.add(key, "remove fallback, or use type user", "fallback applies only to user fields")
+		return
+	}
+	if f.Direction != "" && f.Direction != DirSFToJira {
+		l.add(key, "remove fallback, or use direction: sf_to_jira", "fallback works only for sf_to_jira user fields")
+		return
+	}
+	if s, n, ok := l.str(o, "fallback"); ok {
+		f.Fallback, f.fallbackLine, f.fallbackCol = strings.TrimSpace(s), n.Line, n.Column
+		if strings.EqualFold(f.Fallback, f.Jira) {
+			l.add(n, "name a Jira text field other than the user field", "fallback %q is the user field itself", s)
+		}
 	}
 }

@@ -35,13 +35,13 @@ func TestLoadErrors(t *testing.T) {
 		fix       string // substring
 	}{
 		{"unknown field key", header + "    sourc: Name\n", 13, 5,
-			`unknown key "sourc" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped`,
+			`unknown key "sourc" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync`,
 			`remove "sourc"`},
 		{"typo suggests closest key", header + "    requried: true\n", 13, 5,
-			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped`,
+			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync`,
 			`did you mean "required"?`},
 		{"unknown top-level key", header + "stauts:\n  sf: StageName\n", 13, 1,
-			`unknown key "stauts" in the mapping file; allowed keys: version, pair, salesforce, jira, fields, status`, `did you mean "status"?`},
+			`unknown key "stauts" in the mapping file; allowed keys: version, pair, salesforce, jira, fields, status, activities`, `did you mean "status"?`},
 		{"max_length not an integer", header + "    max_length: abc\n", 13, 17,
 			`max_length must be an integer, got "abc"`, "whole number"},
 		{"required not a bool", header + "    required: \"yes\"\n", 13, 15,
@@ -49,9 +49,11 @@ func TestLoadErrors(t *testing.T) {
 		{"missing type", header + "  - sf: Amount\n    jira: Deal Amount\n", 13, 5,
 			`missing required key "type" in field mapping`, "add `type: …`"},
 		{"unknown type", header + "  - sf: Amount\n    jira: Deal Amount\n    type: nmber\n", 15, 11,
-			`unknown type "nmber"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user`, `did you mean "number"?`},
-		{"later type", header + "  - sf: AccountId\n    jira: parent\n    type: lookup\n", 15, 11,
-			`type "lookup" is not supported yet in version 1`, "map it as text"},
+			`unknown type "nmber"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup, html`, `did you mean "number"?`},
+		{"lookup written back", header + "  - sf: AccountId\n    jira: parent\n    type: lookup\n    direction: both\n", 16, 16,
+			`lookup fields cannot flow both yet`, "lookups flow sf_to_jira"},
+		{"later type", header + "  - sf: AccountId\n    jira: parent\n    type: multi_picklist\n", 15, 11,
+			`unknown type "multi_picklist"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup, html`, `did you mean "multipicklist"?`},
 		{"unsupported version", strings.Replace(header, "version: 1", "version: 2", 1), 1, 10,
 			`unsupported mapping version 2`, "set version: 1"},
 		{"version as string", strings.Replace(header, "version: 1", `version: "1"`, 1), 1, 10,
@@ -156,7 +158,7 @@ status:
 	assert.Equal(t, []string{
 		`x.yaml:1:10: unsupported mapping version 3 (fix: this sfjira reads mapping version 1; set version: 1 or upgrade sfjira)`,
 		`x.yaml:2:7: invalid pair name "Bad Pair" (fix: use lowercase letters, digits and '-', e.g. opportunity-epic)`,
-		`x.yaml:12:11: unknown type "txt"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user (fix: did you mean "text"?)`,
+		`x.yaml:12:11: unknown type "txt"; allowed: text, rich_text, date, datetime, number, currency, percent, checkbox, picklist, multipicklist, user, lookup, html (fix: did you mean "text"?)`,
 		`x.yaml:13:17: max_length must be an integer, got "abc" (fix: write a whole number, e.g. max_length: 2)`,
 		`x.yaml:17:5: status.values keys must be strings (Salesforce picklist values), got boolean "true" (fix: quote the value: "true": { status: … })`,
 	}, got)
@@ -172,7 +174,7 @@ func TestLoadDefaultsAndVersionHash(t *testing.T) {
 	assert.Len(t, m.Version, 12)
 	assert.Equal(t, "sfjira", m.Jira.Property)
 	f := m.Fields
-	assert.Equal(t, FieldMap{SF: "Name", Jira: "summary", Type: "text", Direction: "sf_to_jira", Owner: "sf", Conflict: "owner_wins", OnOverflow: "fail", Precision: NoPrecision, Line: 10}, stripPos(f[0]))
+	assert.Equal(t, FieldMap{SF: "Name", Jira: "summary", Type: "text", Direction: "sf_to_jira", Owner: "sf", Conflict: "owner_wins", Sync: "realtime", OnOverflow: "fail", Precision: NoPrecision, Line: 10}, stripPos(f[0]))
 	assert.Equal(t, 2, f[1].Precision)
 	assert.Equal(t, "jira", f[2].Owner)
 	assert.Equal(t, "last_writer_wins", f[3].Conflict)

@@ -21,6 +21,13 @@ const (
 	// TypeUser maps a Salesforce e-mail (e.g. Owner.Email) to a Jira user field (assignee,
 	// reporter, user pickers) by looking the e-mail up in Bound.Users, and back.
 	TypeUser = "user"
+	// TypeLookup carries a Salesforce lookup to the Jira issue of the related record: the
+	// Salesforce side is a path to that record's Jira issue id back-link (for example
+	// Opportunity__r.Jira_Issue_Id__c), the Jira side the issue's parent.
+	TypeLookup = "lookup"
+	// TypeHTML maps a Salesforce Rich Text Area (HTML) to a Jira rich text (ADF) field and back,
+	// structure included: paragraphs, headings, lists, links, code, quotes, mentions (html.go).
+	TypeHTML = "html"
 
 	DirSFToJira = "sf_to_jira"
 	DirJiraToSF = "jira_to_sf"
@@ -43,6 +50,11 @@ const (
 
 	UnmappedFail = "fail"
 	UnmappedKeep = "keep"
+
+	// SyncRealtime fields are written by change capture (webhooks, outbound messages, pollers)
+	// as soon as they change; SyncBatch fields only by backfill and reconciliation (hybrid mode).
+	SyncRealtime = "realtime"
+	SyncBatch    = "batch"
 	// UnmappedPass (picklist fields) copies a value missing from the value map unchanged.
 	UnmappedPass = "pass"
 )
@@ -62,6 +74,8 @@ type Mapping struct {
 	Jira       JiraSide
 	Fields     []FieldMap
 	Status     *StatusMap
+	// Activities turn the record's Tasks and Events into Jira comments and worklogs.
+	Activities []ActivityRule
 
 	pairLine, pairCol int
 }
@@ -94,15 +108,26 @@ type JiraSide struct {
 // Conflict, OnOverflow, Precision), so consumers never re-implement them.
 type FieldMap struct {
 	SF, Jira, Type, Direction, Owner, Conflict string
-	Required                                   bool
-	MaxLength                                  int // 0 = unlimited; counted in runes
-	OnOverflow                                 string
-	Precision                                  int // decimals for number/currency/percent; NoPrecision = unrounded
-	Default                                    any // string, float64 or bool; nil = none
+	// Sync is realtime (default) or batch: see SyncRealtime and SyncBatch.
+	Sync       string
+	Required   bool
+	MaxLength  int // 0 = unlimited; counted in runes
+	OnOverflow string
+	Precision  int // decimals for number/currency/percent; NoPrecision = unrounded
+	Default    any // string, float64 or bool; nil = none
 	// ValueMap is the picklist value map (Salesforce value → Jira value), applied both ways;
 	// lookups ignore case and surrounding spaces. Nil for other types.
 	ValueMap *ValueMap
-	Line     int
+	// Fallback (user fields only) is the Jira text field that receives the Salesforce value when
+	// no Jira user has the e-mail; the user field is then cleared, and set again once the user
+	// exists.
+	Fallback string
+	// Expr, when set, computes the value from the record instead of reading SF (which then holds
+	// the expression text, for labels); see expr.go.
+	Expr *Expr
+	Line int
+
+	fallbackLine, fallbackCol int
 
 	jiraLine, jiraCol int
 	col               int
@@ -156,7 +181,12 @@ func (m *Mapping) SOQLFields() []string {
 	add("SystemModstamp")
 	add("LastModifiedDate")
 	for _, f := range m.Fields {
-		if f.FlowsToJira() {
+		switch {
+		case f.Expr != nil:
+			for _, p := range f.Expr.Paths {
+				add(p)
+			}
+		case f.FlowsToJira():
 			add(f.SF)
 		}
 	}

@@ -224,6 +224,16 @@ func (m *Mapping) JiraPermissions() []string {
 	if m.Salesforce.OnDelete == OnDeleteDelete {
 		need = append(need, "DELETE_ISSUES")
 	}
+	kinds := map[string]bool{}
+	for _, r := range m.Activities {
+		kinds[r.To] = true
+	}
+	if kinds[ActivityComment] {
+		need = append(need, "ADD_COMMENTS", "EDIT_OWN_COMMENTS")
+	}
+	if kinds[ActivityWorklog] {
+		need = append(need, "WORK_ON_ISSUES", "EDIT_OWN_WORKLOGS")
+	}
 	return need
 }
 
@@ -234,6 +244,8 @@ func (m *Mapping) CheckJiraPermissions(have map[string]bool) *PreflightReport {
 		"BROWSE_PROJECTS": "read issues", "CREATE_ISSUES": "create issues", "EDIT_ISSUES": "write mapped fields",
 		"TRANSITION_ISSUES": "move issues to the mapped status", "RESOLVE_ISSUES": "set the mapped resolution",
 		"DELETE_ISSUES": "delete issues (on_delete: delete)",
+		"ADD_COMMENTS":  "write activities as comments", "EDIT_OWN_COMMENTS": "update comments written from activities",
+		"WORK_ON_ISSUES": "log meetings as worklogs", "EDIT_OWN_WORKLOGS": "update worklogs written from activities",
 	}
 	for _, p := range m.JiraPermissions() {
 		if have[p] {

@@ -67,9 +67,11 @@ func (b *Bound) ToJira(recordName string, get Getter) (*Desired, error) {
 		if !bf.FlowsToJira() {
 			continue
 		}
-		val, found := get(bf.SF)
-		if !found {
-			val = nil
+		var val any
+		if bf.Expr != nil {
+			val = bf.Expr.Eval(get)
+		} else if v, found := get(bf.SF); found {
+			val = v
 		}
 		if isEmptyValue(val) && bf.Default != nil {
 			val = bf.Default
@@ -83,6 +85,16 @@ func (b *Bound) ToJira(recordName string, get Getter) (*Desired, error) {
 			}
 			d.Fields[bf.JiraID] = nil
 			d.Projection[bf.JiraID] = ""
+			if bf.FallbackID != "" {
+				d.Fields[bf.FallbackID] = nil
+				d.Projection[bf.FallbackID] = ""
+			}
+			continue
+		}
+		if bf.FallbackID != "" {
+			if err := b.userWithFallback(d, bf, recordName, val); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		wire, proj, warn, err := b.convert(bf, recordName, val)
@@ -190,6 +202,16 @@ func (b *Bound) convert(bf BoundField, rec string, val any) (wire any, proj, war
 			return nil, "", warn, nil
 		}
 		return doc, CanonicalText(s), warn, nil
+	case TypeHTML:
+		s, ok := asText(val)
+		if !ok {
+			return nil, "", "", mismatch("rich text (HTML)")
+		}
+		doc := HTMLToADF(s)
+		if doc == nil {
+			return nil, "", "", nil
+		}
+		return doc, CanonicalHTML(s), "", nil
 	case TypeDate:
 		s, ok := val.(string)
 		if !ok {
@@ -224,6 +246,15 @@ func (b *Bound) convert(bf BoundField, rec string, val any) (wire any, proj, war
 	case TypeUser:
 		w, p, err := b.userToJira(bf, rec, val)
 		return w, p, "", err
+	case TypeLookup:
+		s, ok := asText(val)
+		s = strings.TrimSpace(s)
+		if !ok || !isIssueID(s) {
+			return nil, "", "", &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
+				Msg: fmt.Sprintf("%s must be a Jira issue id (digits), got %s", b.label(bf), shortValue(val)),
+				Fix: fmt.Sprintf("point sf: at the related record's Jira issue id back-link, e.g. Opportunity__r.Jira_Issue_Id__c, in %s", b.at(bf.Line))}
+		}
+		return map[string]any{"id": s}, s, "", nil
 	case TypeCheckbox:
 		v, ok := asBool(val)
 		if !ok {

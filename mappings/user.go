@@ -75,3 +75,72 @@ func (b *Bound) projectJiraUser(raw json.RawMessage) string {
 	}
 	return "account:" + u.AccountID
 }
+
+// userWithFallback maps a user field that has a fallback text field: a known e-mail sets the
+// user and clears the fallback; an unknown one clears the user and writes the e-mail to the
+// fallback. The projection tells the two apart ("text:" prefix), so a person who joins Jira
+// later is picked up by the next sync instead of staying in the text field.
+func (b *Bound) userWithFallback(d *Desired, bf BoundField, rec string, val any) error {
+	email, ok := val.(string)
+	if !ok || !strings.Contains(email, "@") {
+		return &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
+			Msg: fmt.Sprintf("%s must be an e-mail address, got %s", b.label(bf), shortValue(val)),
+			Fix: fmt.Sprintf("map a Salesforce e-mail field (e.g. Contact.Email) in %s", b.at(bf.Line))}
+	}
+	email = canonicalEmail(email)
+	id, found := "", false
+	if b.Users != nil {
+		var err error
+		id, found, err = b.Users.AccountID(email)
+		if err != nil {
+			return fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", email, b.label(bf), err)
+		}
+	}
+	if found {
+		d.Fields[bf.JiraID] = map[string]any{"accountId": id}
+		d.Fields[bf.FallbackID] = nil
+		d.Projection[bf.JiraID] = email
+		d.Projection[bf.FallbackID] = ""
+		return nil
+	}
+	d.Fields[bf.JiraID] = nil
+	d.Fields[bf.FallbackID] = email
+	d.Projection[bf.JiraID] = "text:" + email
+	d.Projection[bf.FallbackID] = email
+	d.Warnings = append(d.Warnings, fmt.Sprintf("%s: no Jira user has the e-mail %s; written to %s instead", b.label(bf), email, bf.FallbackName))
+	return nil
+}
+
+// projectUserWithFallback is the Jira side of userWithFallback's projection.
+func (b *Bound) projectUserWithFallback(bf BoundField, fields map[string]json.RawMessage) string {
+	if raw := fields[bf.JiraID]; !isJSONNull(raw) {
+		return b.projectJiraUser(raw)
+	}
+	if t := strings.TrimSpace(jiraText(fields[bf.FallbackID])); t != "" {
+		return "text:" + canonicalEmail(t)
+	}
+	return ""
+}
+
+// Companions lists the Jira fields written together with a field: the fallback text field of a
+// user field. A plan that writes the field writes its companions from the same Desired.
+func (b *Bound) Companions(jiraID string) []string {
+	for _, f := range b.Fields {
+		if f.JiraID == jiraID && f.FallbackID != "" {
+			return []string{f.FallbackID}
+		}
+	}
+	return nil
+}
+
+func isIssueID(s string) bool {
+	if s == "" || len(s) > 18 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -17,13 +17,19 @@ import (
 
 func backfillCmd(g *globals) *cobra.Command {
 	var object string
-	var wait, dryRun, asJSON bool
+	var wait, dryRun, asJSON, perRecord, noProgress bool
 	var concurrency int
 	cmd := &cobra.Command{
-		Use:     "backfill --object <Object> [--dry-run] [--wait]",
-		Short:   "Sync every record of an object that is in the mapping's scope",
-		Example: `  sfjira backfill --object Opportunity --wait`,
-		Args:    cobra.NoArgs,
+		Use:   "backfill --object <Object> [--dry-run] [--wait] [--per-record]",
+		Short: "Sync every record of an object that is in the mapping's scope",
+		Long: `backfill syncs every record in the mapping's scope. By default it uses the bulk APIs (SOQL pages
+of 2,000, Jira bulk create and bulk transitions, Salesforce composite collections), checkpointed
+so a restarted worker resumes; records that fail go on to their own per-record sync. With
+--per-record it runs one RecordSync workflow per record instead (slower; for small objects or
+to compare).`,
+		Example: `  sfjira backfill --object Opportunity --wait
+  sfjira backfill --object Opportunity --per-record --wait`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := g.load()
 			if err != nil {
@@ -33,12 +39,18 @@ func backfillCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if dryRun { // plans each record in the CLI (starter/dryrun.go); writes nothing
+				return dryRunBackfill(cmd, cfg, log, m, asJSON)
+			}
 			tc, err := temporalconn.Dial(cmd.Context(), cfg.Temporal, log)
 			if err != nil {
 				return err
 			}
 			defer tc.Close()
 			id := workflows.BackfillWorkflowID(m.Pair, time.Now().UTC().Format("20060102T150405.000Z"))
+			if !perRecord {
+				return runBulkBackfill(cmd, cfg, tc, m, id, bulkOptions{dryRun: dryRun, wait: wait, asJSON: asJSON, progress: !noProgress})
+			}
 			run, err := tc.ExecuteWorkflow(cmd.Context(), client.StartWorkflowOptions{
 				ID:                       id,
 				TaskQueue:                cfg.Temporal.TaskQueue,
@@ -81,9 +93,11 @@ func backfillCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&object, "object", "", "Salesforce object to backfill, e.g. Opportunity")
 	cmd.Flags().BoolVar(&wait, "wait", false, "block until the backfill ends; exit 1 if any record failed")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count the records in scope, write nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the field writes syncing each record in scope would make, write nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (with --wait)")
-	cmd.Flags().IntVar(&concurrency, "concurrency", workflows.DefaultBackfillConcurrency, "record syncs running at once")
+	cmd.Flags().IntVar(&concurrency, "concurrency", workflows.DefaultBackfillConcurrency, "record syncs running at once (with --per-record)")
+	cmd.Flags().BoolVar(&perRecord, "per-record", false, "run one RecordSync workflow per record instead of the bulk backfill")
+	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "with --wait, do not draw the progress bar")
 	_ = cmd.MarkFlagRequired("object")
 	return cmd
 }

@@ -17,6 +17,7 @@ import (
 func emulateCmd() *cobra.Command {
 	var sfAddr, jiraAddr string
 	var opps, accounts, contacts int
+	var cases, features, activities int
 	var allowRemote bool
 	cmd := &cobra.Command{
 		Use:   "emulate [--salesforce-addr 127.0.0.1:8410] [--jira-addr 127.0.0.1:8420] [--seed-opportunities N]",
@@ -33,7 +34,8 @@ Both expose GET /__admin/stats, POST /__admin/faults, POST /__admin/reset and PO
 				}
 			}
 			sf := sfemu.New(sfemu.DemoOptions())
-			sf.Seed(sfemu.SeedOptions{Accounts: accounts, Contacts: contacts, Opportunities: opps})
+			sf.Seed(sfemu.SeedOptions{Accounts: accounts, Contacts: contacts, Opportunities: opps,
+				Cases: cases, FeatureRequests: features, Activities: activities})
 			jr := jiraemu.New(jiraemu.DemoOptions())
 			servers := []*http.Server{
 				{Addr: sfAddr, Handler: sf, ReadHeaderTimeout: 5 * time.Second},
@@ -52,7 +54,8 @@ Both expose GET /__admin/stats, POST /__admin/faults, POST /__admin/reset and PO
 				}(s, ln)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "salesforce emulator: http://%s  (%d accounts, %d contacts, %d opportunities)\n", sfAddr, accounts, contacts, opps)
+			fmt.Fprintf(out, "salesforce emulator: http://%s  (%d accounts, %d contacts, %d opportunities, %d cases, %d feature requests, %d tasks/events)\n",
+				sfAddr, accounts, contacts, opps, cases, features, activities)
 			fmt.Fprintf(out, "jira emulator:       http://%s  (project SFJ)\n", jiraAddr)
 			fmt.Fprintln(out, "ready; Ctrl-C to stop")
 			var err error
@@ -73,6 +76,9 @@ Both expose GET /__admin/stats, POST /__admin/faults, POST /__admin/reset and PO
 	cmd.Flags().IntVar(&opps, "seed-opportunities", 20, "sample Opportunities to seed (spread over every default stage)")
 	cmd.Flags().IntVar(&accounts, "seed-accounts", 8, "sample Accounts to seed")
 	cmd.Flags().IntVar(&contacts, "seed-contacts", 16, "sample Contacts to seed")
+	cmd.Flags().IntVar(&cases, "seed-cases", 6, "sample Cases to seed (→ Bugs)")
+	cmd.Flags().IntVar(&features, "seed-feature-requests", 6, "sample Feature_Request__c records to seed, one per Opportunity (→ Stories under its Epic)")
+	cmd.Flags().IntVar(&activities, "seed-activities", 9, "sample Tasks and Events to seed: calls, e-mails and meetings on Opportunities and Cases")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	return cmd
 }

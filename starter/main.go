@@ -39,6 +39,7 @@ func (g *globals) load() (*config.Config, *zap.Logger, error) {
 	if g.logLevel != "" {
 		level = g.logLevel
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New("console", level)
 	if err != nil {
 		return nil, nil, err
@@ -70,6 +71,10 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(setupCmd(g), emulateCmd(), syncCmd(g), backfillCmd(g), verifyCmd(g), conflictsCmd(g), auditCmd(g), dlqCmd(g), debugCmd(),
 		errorsCmd(), mappingCmd(), preflightCmd(g))
+	root.AddCommand(reconcileCmd(g))
+	root.AddCommand(keysCmd(g))
+	root.AddCommand(pauseCmd(g), resumeCmd(g), statusCmd(g))
+	root.AddCommand(authCmd(g))
 	root.AddCommand(rollbackCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -22,7 +22,7 @@ func run(t *testing.T, args ...string) (int, string) {
 func TestMappingValidate(t *testing.T) {
 	code, out := run(t, "mapping", "validate", "../mappings/default/opportunity-epic.yaml")
 	assert.Equal(t, 0, code, out)
-	assert.Contains(t, out, "opportunity-epic.yaml: ok (pair opportunity-epic, 9 fields, version ")
+	assert.Contains(t, out, "opportunity-epic.yaml: ok (pair opportunity-epic, 10 fields, version ")
 
 	code, out = run(t, "mapping", "validate", "../mappings/default")
 	assert.Equal(t, 0, code, out)

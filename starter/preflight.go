@@ -39,8 +39,11 @@ Without paths it checks the mappings directory of the config. It writes nothing 
 			if err != nil {
 				return printProblems(cmd.OutOrStdout(), err)
 			}
-			sf, err := salesforce.New(salesforce.Config{LoginURL: cfg.Salesforce.LoginURL, ClientID: cfg.Salesforce.ClientID,
-				ClientSecret: cfg.Salesforce.ClientSecret, APIVersion: cfg.Salesforce.APIVersion, Timeout: cfg.Salesforce.Timeout})
+			sfCfg, err := activities.SalesforceConfig(cfg, nil) // client credentials or JWT bearer
+			if err != nil {
+				return fmt.Errorf("%s: salesforce: %w", cfg.File, err)
+			}
+			sf, err := salesforce.New(sfCfg)
 			if err != nil {
 				return fmt.Errorf("%s: salesforce: %w", cfg.File, err)
 			}

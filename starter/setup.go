@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -20,14 +21,15 @@ import (
 )
 
 func setupCmd(g *globals) *cobra.Command {
-	var dbOnly, noWebhook, noPollers bool
+	var dbOnly, noWebhook, noPollers, noSchedules bool
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Create the database, apply migrations and register search attributes on the Temporal namespace",
 		Long: `setup is idempotent: run it on every deploy. It creates the PostgreSQL database if it is missing,
 applies the versioned migrations, and registers sfjira's typed search attributes on the configured
 Temporal namespace (skipping those that exist), registers (or renews) the Jira admin webhook that
-delivers issue and comment events to the worker, and starts the change pollers of every pair.`,
+delivers issue and comment events to the worker, starts the change pollers of every pair, and
+creates (or updates) each pair's Reconcile schedule (sync.reconcile_interval_minutes).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := g.load()
@@ -94,9 +96,21 @@ delivers issue and comment events to the worker, and starts the change pollers o
 					}
 				}
 			}
+			if !noSchedules && cfg.Sync.ReconcileIntervalMinutes > 0 {
+				interval := time.Duration(cfg.Sync.ReconcileIntervalMinutes) * time.Minute
+				catchup := time.Duration(cfg.Sync.ReconcileCatchupMinutes) * time.Minute
+				for _, m := range ms {
+					what, err := workflows.EnsureReconcileSchedule(ctx, tc, cfg.Temporal.TaskQueue, m.Pair, interval, catchup)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "schedule %s: %s (every %s, overlap skip, catch-up %s)\n", workflows.ReconcileScheduleID(m.Pair), what, interval, catchup)
+				}
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&noSchedules, "no-schedules", false, "do not create or update the reconcile schedules")
 	cmd.Flags().BoolVar(&dbOnly, "db-only", false, "only create and migrate the database")
 	cmd.Flags().BoolVar(&noWebhook, "no-webhook", false, "do not register the Jira webhook")
 	cmd.Flags().BoolVar(&noPollers, "no-pollers", false, "do not start the change pollers")

@@ -35,9 +35,9 @@ func pairFor(cfg *config.Config, object string) (*mappings.Mapping, error) {
 
 func syncCmd(g *globals) *cobra.Command {
 	var sfRef string
-	var wait, asJSON bool
+	var wait, asJSON, dryRun bool
 	cmd := &cobra.Command{
-		Use:     "sync --sf <Object>/<id> [--wait]",
+		Use:     "sync --sf <Object>/<id> [--wait] [--dry-run]",
 		Short:   "Sync one record now (Signal-With-Start on the pair's workflow)",
 		Example: `  sfjira sync --sf Opportunity/006Hs00001AbCdEIAV --wait`,
 		Args:    cobra.NoArgs,
@@ -57,6 +57,9 @@ func syncCmd(g *globals) *cobra.Command {
 			m, err := pairFor(cfg, object)
 			if err != nil {
 				return err
+			}
+			if dryRun {
+				return dryRunSync(cmd, cfg, log, m, id18, asJSON)
 			}
 			tc, err := temporalconn.Dial(cmd.Context(), cfg.Temporal, log)
 			if err != nil {
@@ -92,7 +95,8 @@ func syncCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&sfRef, "sf", "", "Salesforce record as <Object>/<id>")
 	cmd.Flags().BoolVar(&wait, "wait", false, "block until the sync ends; exit 1 if it failed")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (with --wait)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (with --wait or --dry-run)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the field writes the sync would make (before → after), write nothing")
 	_ = cmd.MarkFlagRequired("sf")
 	return cmd
 }

@@ -67,7 +67,7 @@ mappings:
 log:
   format: json
   level: error
-`, s.temporalAddr, s.queue, s.dbURL, s.sfURL, s.jiraURL, mapDir)), 0o600))
+`, s.hostPort, s.queue, s.dbURL, s.sfURL, s.jiraURL, mapDir)), 0o600))
 	cmd := exec.CommandContext(s.ctx, bin, append([]string{"--config", cfg}, args...)...)
 	cmd.Env = append(os.Environ(), "SFJIRA_SF_CLIENT_SECRET=sfjira-demo-secret", "SFJIRA_JIRA_API_TOKEN=sfjira-demo-token")
 	var o, e bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -28,11 +29,13 @@ import (
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
 )
@@ -53,11 +56,8 @@ type stack struct {
 	mapping *mappings.Mapping
 	// workers is the stack's worker group (tests that restart the worker stop it).
 	workers *Workers
-	// Where the stack's services listen, for tests that drive the sfjira CLI against it.
-	temporalAddr string
-	dbURL        string
-	sfURL        string
-	jiraURL      string
+	// Addresses for tests that run a worker in another process.
+	hostPort, dbURL, sfURL, jiraURL string
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -68,6 +68,14 @@ func newStack(t *testing.T, opportunities int) *stack {
 type stackOptions struct {
 	Opportunities int
 	MappingDir    string
+	// More seeds the rest of the default pack's objects (Cases, Feature Requests, Activities).
+	More sfemu.SeedOptions
+	// Keyring, when set, gives the worker and the test's client the encrypting codec.
+	Keyring *codec.Keyring
+	// AppRole runs the worker's store as sfjira_app (no UPDATE/DELETE on the audit).
+	AppRole bool
+	// UIPort, when set, starts the dev server with its web UI on that port.
+	UIPort string
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -107,6 +115,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(st.Close)
 	_, err = st.Migrate(ctx)
 	require.NoError(t, err)
+	if opts.AppRole {
+		st, err = store.OpenAs(ctx, dbURL, "sfjira_app")
+		require.NoError(t, err)
+		t.Cleanup(st.Close)
+	}
 
 	log := zap.NewNop()
 	if os.Getenv("SFJIRA_TEST_LOG") != "" {
@@ -120,18 +133,28 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
+		EnableUI:         opts.UIPort != "",
+		UIPort:           opts.UIPort,
 		SearchAttributes: temporal.NewSearchAttributes(attrs...),
 		ClientOptions:    &client.Options{Namespace: "default", Logger: logging.NewTemporal(log)},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 	tc := srv.Client()
+	if opts.Keyring != nil {
+		co := client.Options{HostPort: srv.FrontendHostPort(), Namespace: "default", Logger: logging.NewTemporal(log)}
+		temporalconn.WithKeyring(&co, opts.Keyring)
+		tc, err = client.Dial(co)
+		require.NoError(t, err)
+		t.Cleanup(tc.Close)
+	}
 
 	sfOpts := sfemu.DemoOptions()
 	sfOpts.OutboundRetryBase = 200 * time.Millisecond
 	sfE := sfemu.New(sfOpts)
 	t.Cleanup(sfE.Close)
-	sfE.Seed(sfemu.SeedOptions{Accounts: 10, Contacts: 20, Opportunities: opportunities})
+	sfE.Seed(sfemu.SeedOptions{Accounts: 10, Contacts: 20, Opportunities: opportunities,
+		Cases: opts.More.Cases, FeatureRequests: opts.More.FeatureRequests, Activities: opts.More.Activities})
 	sfHTTP := httptest.NewServer(sfE)
 	t.Cleanup(sfHTTP.Close)
 	jOpts := jiraemu.DemoOptions()
@@ -141,9 +164,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	jHTTP := httptest.NewServer(jE)
 	t.Cleanup(jHTTP.Close)
 
-	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfHTTP.URL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", APIVersion: "v62.0"})
+	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfHTTP.URL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", APIVersion: "v62.0",
+		HTTPClient: &http.Client{Transport: metrics.CountingTransport("salesforce", nil)}})
 	require.NoError(t, err)
-	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token"})
+	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token",
+		HTTPClient: &http.Client{Transport: metrics.CountingTransport("jira", nil)}})
 	require.NoError(t, err)
 	ms, err := mappings.LoadDir(opts.MappingDir)
 	require.NoError(t, err)
@@ -156,11 +181,20 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	queue := "sfjira-it-" + uuid.NewString()[:8]
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: queue}
 	acts.Metrics = metrics.New()
-	w := NewWorker(tc, queue, 200, acts)
+	// The worker's client reports the SDK's metrics to /metrics, as in production.
+	wo := client.Options{Namespace: "default", Logger: logging.NewTemporal(log), MetricsHandler: acts.Metrics.TemporalHandler()}
+	if opts.Keyring != nil {
+		temporalconn.WithKeyring(&wo, opts.Keyring)
+	}
+	wc, err := client.NewClientFromExisting(tc, wo)
+	require.NoError(t, err)
+	t.Cleanup(wc.Close)
+	acts.Metrics.SetSources(metricsSources(tc, "default", []string{queue}, acts))
+	w := NewWorker(wc, queue, 200, acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
-		temporalAddr: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w}
+		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

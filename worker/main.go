@@ -19,11 +19,13 @@ import (
 
 	"github.com/sfjira/sfjira/activities"
 	"github.com/sfjira/sfjira/internal/budget"
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
+	"github.com/sfjira/sfjira/worker/admin"
 	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
 )
@@ -49,6 +51,7 @@ func run(configPath string) error {
 	if err != nil {
 		return err
 	}
+	logging.RegisterSecrets(cfg.Salesforce.ClientSecret, cfg.Jira.APIToken, cfg.Jira.WebhookSecret, logging.DatabasePassword(cfg.Database.URL))
 	log, err := logging.New(cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return err
@@ -57,6 +60,10 @@ func run(configPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	keyring, err := codec.KeyringFromConfig(cfg.Security)
+	if err != nil {
+		return err
+	}
 	acts, err := activities.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -69,13 +76,12 @@ func run(configPath string) error {
 		}
 		log.Warn("could not check the mappings against the live systems; continuing", zap.Error(err))
 	}
-	tc, err := temporalconn.Dial(ctx, cfg.Temporal, log)
+	acts.Metrics = metrics.New()
+	tc, err := temporalconn.DialWithMetrics(ctx, cfg.Temporal, log, acts.Metrics.TemporalHandler())
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-
-	acts.Metrics = metrics.New()
 	acts.Budget = activities.NewBudgetGuard(acts, map[budget.System]budget.Thresholds{
 		budget.Salesforce: {SlowBelow: cfg.Budget.SalesforceSlowBelow, PauseBelow: cfg.Budget.SalesforcePauseBelow, SlowDelay: cfg.Budget.SlowDelay},
 		budget.Jira:       {SlowBelow: cfg.Budget.JiraSlowBelow, PauseBelow: cfg.Budget.JiraPauseBelow, SlowDelay: cfg.Budget.SlowDelay},
@@ -83,16 +89,25 @@ func run(configPath string) error {
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}
 	w := NewWorkerWith(tc, WorkerOptions{TaskQueue: cfg.Temporal.TaskQueue, MaxActivities: cfg.Worker.MaxConcurrentSync,
 		SalesforcePerSecond: cfg.Worker.SalesforceActivitiesPerSecond, JiraPerSecond: cfg.Worker.JiraActivitiesPerSecond}, acts)
+	acts.Metrics.SetSources(metricsSources(tc, cfg.Temporal.Namespace, w.Queues(), acts))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start workers on task queues %v: %w", w.Queues(), err)
 	}
 	defer w.Stop()
 
-	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log}
-	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: NewHTTPHandler(tc, acts, ingress), ReadHeaderTimeout: 5 * time.Second}
+	ingress := &ingress.Ingress{Acts: acts, JiraSecret: cfg.Jira.WebhookSecret, SalesforceOrg: cfg.Salesforce.OrgID, Log: log, Limits: cfg.Security.Webhooks}
+	adm := &admin.Server{Auth: admin.NewAuth(cfg.Security, log), Acts: acts, Keys: keyring, Namespace: cfg.Temporal.Namespace, UIOrigin: cfg.Security.UIOrigin}
+	handler := admin.AllowCIDRs(cfg.Security.Prefixes, log, adm.Wrap(NewHTTPHandler(tc, acts, ingress), cfg.Security.MetricsPublic))
+	srv := &http.Server{Addr: cfg.Worker.HTTPAddr, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
-		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if cfg.Security.HTTPCertFile != "" {
+			err = srv.ListenAndServeTLS(cfg.Security.HTTPCertFile, cfg.Security.HTTPKeyFile)
+		} else {
+			err = srv.ListenAndServe()
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http server on %s: %w (fix: free the port or set worker.http_addr)", cfg.Worker.HTTPAddr, err)
 		}
 	}()
@@ -130,6 +145,8 @@ func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *a
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)
 	w.RegisterWorkflow(workflows.ChangePoller)
+	w.RegisterWorkflow(workflows.BulkBackfill)
+	w.RegisterWorkflow(workflows.Reconcile)
 	w.RegisterWorkflow(workflows.Rollback)
 	w.RegisterActivity(acts)
 	return w

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,6 +49,12 @@ func ChangePoller(ctx workflow.Context, in PollerInput) error {
 		TaskQueue: pollQueue(workflow.GetInfo(ctx).TaskQueueName, in.Source),
 	})
 	for i := 0; i < pollsPerRun; i++ {
+		if err := holdWhilePaused(ctx, "poller", func(d string) { workflow.SetCurrentDetails(ctx, d) }); err != nil {
+			if errors.Is(err, errHoldTooLong) {
+				break
+			}
+			return err
+		}
 		var res activities.PollResult
 		if err := workflow.ExecuteActivity(actx, a.PollChanges, activities.PollInput{Pair: in.Pair, Source: in.Source, BaseIntervalSeconds: in.IntervalSeconds}).Get(ctx, &res); err != nil {
 			// A poll that fails for good (bad scope, lost permission) must not stop change

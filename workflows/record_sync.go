@@ -13,6 +13,10 @@ import (
 	"github.com/sfjira/sfjira/internal/catalog"
 )
 
+// jiraKeyAttrChange guards setting JiraIssueKey on runs that find an existing issue, so histories
+// recorded before it replay.
+const jiraKeyAttrChange = "jira-key-search-attribute"
+
 // maxPassesPerRun bounds how many drained bursts one run handles before it continues as new, so
 // the history of a busy pair stays small.
 const maxPassesPerRun = 25
@@ -69,6 +73,12 @@ type recordSync struct {
 	stage   string
 	// fromJira is true when a drained request came from Jira (comments may need mirroring).
 	fromJira bool
+	// fromSF is true when a drained request came from Salesforce, an operator or a backfill
+	// (activities may need writing to Jira).
+	fromSF bool
+	// realtimeOnly is true for runs started by change capture: batch fields wait for
+	// backfill and reconciliation (hybrid mode).
+	realtimeOnly bool
 	// compensates is true for runs that undo a failed pass's completed writes (see compensate);
 	// undo holds those writes, in the order they were made, until the pass is recorded.
 	compensates bool
@@ -91,6 +101,10 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 		trigger = TriggerManual
 	}
 	w.fromJira = strings.HasPrefix(trigger, "jira")
+	w.fromSF = !w.fromJira
+	if workflow.GetVersion(ctx, "hybrid-sync-modes", workflow.DefaultVersion, 1) >= 1 {
+		w.realtimeOnly = IsChangeCapture(trigger)
+	}
 	updates := []temporal.SearchAttributeUpdate{
 		SfObjectTypeKey.ValueSet(w.in.SfObject),
 		SyncDirectionKey.ValueSet(activities.DirectionBidirectional),
@@ -108,6 +122,15 @@ func (w *recordSync) setup(ctx workflow.Context) error {
 func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 	w.compensates = workflow.GetVersion(ctx, compensationVersion, workflow.DefaultVersion, 1) >= 1
 	for {
+		if err := holdWhilePaused(ctx, "sync", func(d string) { w.stage = "held"; workflow.SetCurrentDetails(ctx, d) }); err != nil {
+			if errors.Is(err, errHoldTooLong) {
+				w.drain()
+				next := w.in
+				next.SfID, next.Trigger = w.result.SfID, "continued"
+				return nil, workflow.NewContinueAsNewError(ctx, RecordSync, next)
+			}
+			return nil, w.fail(ctx, err)
+		}
 		w.drain()
 		w.result.Passes++
 		outcome, err := w.pass(ctx, w.result.Passes)
@@ -137,6 +160,8 @@ func (w *recordSync) drain() {
 	for w.signals.ReceiveAsync(&req) {
 		if req.Source == "jira" {
 			w.fromJira = true
+		} else {
+			w.fromSF = true
 		}
 	}
 }
@@ -228,12 +253,16 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			_ = workflow.UpsertTypedSearchAttributes(ctx, SfRecordIDKey.ValueSet(src.SfID))
 		}
 		if cur.Found {
+			if cur.IssueKey != w.result.IssueKey && workflow.GetVersion(ctx, jiraKeyAttrChange, workflow.DefaultVersion, 1) == 1 {
+				// Found through the link: make the run findable by its issue key in the UI too.
+				_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(cur.IssueKey))
+			}
 			w.result.IssueID, w.result.IssueKey = cur.IssueID, cur.IssueKey
 		}
 		w.setStage(ctx, "transforming and merging")
 		var plan activities.TransformResult
 		if err := workflow.ExecuteLocalActivity(localCtx(ctx, "transform + three-way merge "+in.Pair, 5), "Transform",
-			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, OwnJira: ownJira}).Get(ctx, &plan); err != nil {
+			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, RealtimeOnly: w.realtimeOnly, OwnJira: ownJira}).Get(ctx, &plan); err != nil {
 			return "", err
 		}
 		w.result.Warnings = plan.Warnings
@@ -261,7 +290,8 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: wr.IssueID, IssueKey: wr.IssueKey, Changes: transitions(wr.Changes)})
 			}
 			_ = workflow.UpsertTypedSearchAttributes(ctx, JiraIssueKeyKey.ValueSet(wr.IssueKey), JiraProjectKey.ValueSet(plan.JiraProject))
-			w.noteChanges(wr.Changes)
+			// The created fields are noted and audited with the step that completes the pass.
+			carried = append(carried, wr.Changes...)
 			outcome = OutcomeCreated
 			continue
 		case plan.CreateSalesforce:
@@ -289,12 +319,16 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if plan.NothingToWrite() && linkOK {
 			if plan.SnapshotHash != plan.SidesHash || len(plan.Conflicts) > 0 || len(plan.AppliedConflicts) > 0 {
 				// In step, but the snapshot is missing or stale (e.g. both sides got the same edit).
-				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, nil, nil, false); err != nil {
+				if _, err := w.commit(ctx, pass, src.SfID, cur, &plan, plan.SFSide, plan.JiraSide, src.Modstamp, cur.Updated, carried, nil, false); err != nil {
 					return "", err
 				}
 			}
+			w.noteChanges(carried)
 			w.noteConflicts(plan.Conflicts)
 			if err := w.mirrorComments(ctx, cur); err != nil {
+				return "", err
+			}
+			if err := w.syncActivities(ctx, &plan); err != nil {
 				return "", err
 			}
 			if outcome != "" {
@@ -357,6 +391,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			return "", err
 		}
 		if err := w.mirrorComments(ctx, cur); err != nil {
+			return "", err
+		}
+		if err := w.syncActivities(ctx, &plan); err != nil {
 			return "", err
 		}
 		if outcome != "" {
@@ -449,6 +486,31 @@ func (w *recordSync) mirrorComments(ctx workflow.Context, cur activities.JiraSta
 	}).Get(ctx, nil)
 }
 
+// syncActivities writes the record's Salesforce activities (calls, e-mails, meetings) to its
+// Jira issue as comments and worklogs, when the mapping has activity rules and the pass was
+// started from the Salesforce side. Versioned: histories recorded before it never run it.
+func (w *recordSync) syncActivities(ctx workflow.Context, plan *activities.TransformResult) error {
+	if !plan.HasActivities || !w.fromSF || w.result.SfID == "" || w.result.IssueID == "" {
+		return nil
+	}
+	if workflow.GetVersion(ctx, "sync-activities", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	w.fromSF = false
+	w.setStage(ctx, "writing Salesforce activities to Jira")
+	var res activities.SyncActivitiesResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "activities of "+w.result.SfID+" → "+w.result.IssueKey, 8), a.SyncActivities, activities.SyncActivitiesInput{
+		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: w.result.IssueID,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	if res.Created+res.Updated > 0 {
+		w.result.Changed = append(w.result.Changed, fmt.Sprintf("activities (%d new, %d updated)", res.Created, res.Updated))
+	}
+	w.result.Warnings = append(w.result.Warnings, res.Warnings...)
+	return nil
+}
+
 // fail records the failure as a dead letter and in the search attributes, then returns it so the
 // run shows as failed with the catalog code.
 func (w *recordSync) fail(ctx workflow.Context, err error) error {
@@ -483,4 +545,14 @@ func rootMessage(err error) string {
 		return app.Error()
 	}
 	return err.Error()
+}
+
+// IsChangeCapture reports whether a trigger is change capture (webhook, outbound message,
+// poller) rather than an operator, a backfill or reconciliation.
+func IsChangeCapture(trigger string) bool {
+	switch trigger {
+	case activities.TriggerJiraWebhook, activities.TriggerJiraPoll, activities.TriggerSalesforcePoll, activities.TriggerSalesforceOutbound:
+		return true
+	}
+	return false
 }

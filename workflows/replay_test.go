@@ -22,10 +22,13 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			types[workflowType(t, f)]++
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(replayerOptions(t))
+			require.NoError(t, err)
 			r.RegisterWorkflow(workflows.RecordSync)
 			r.RegisterWorkflow(workflows.Backfill)
 			r.RegisterWorkflow(workflows.ChangePoller)
+			r.RegisterWorkflow(workflows.BulkBackfill)
+			r.RegisterWorkflow(workflows.Reconcile)
 			r.RegisterWorkflow(workflows.Rollback)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
@@ -34,6 +37,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.Positive(t, types["RecordSync"], "no RecordSync history in testdata")
 	require.Positive(t, types["Backfill"], "no Backfill history in testdata")
 	require.Positive(t, types["ChangePoller"], "no ChangePoller history in testdata")
+	require.Positive(t, types["BulkBackfill"], "no BulkBackfill history in testdata")
+	require.Positive(t, types["Reconcile"], "no Reconcile history in testdata")
 	require.Positive(t, types["Rollback"], "no Rollback history in testdata")
 }
 

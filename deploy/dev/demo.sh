@@ -15,6 +15,9 @@ export SFJIRA_CONFIG=$ROOT/deploy/dev/sfjira.yaml
 export SFJIRA_SF_CLIENT_SECRET=sfjira-demo-secret   # demo credentials of the emulators only
 export SFJIRA_JIRA_API_TOKEN=sfjira-demo-token
 export SFJIRA_JIRA_WEBHOOK_SECRET=sfjira-demo-webhook-secret
+# Payloads in Temporal are encrypted (AES-256-GCM); a fresh demo key each run, as the dev server
+# keeps no history between runs. The UI decodes through the worker's /codec endpoint.
+export SFJIRA_KEYRING=${SFJIRA_KEYRING:-demo:$(head -c 32 /dev/urandom | base64)}
 # The demo keeps its own database so it never touches a real sfjira database on the same server.
 DEMO_DB_NAME=sfjira_demo
 export DATABASE_URL=${DEMO_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DEMO_DB_NAME?sslmode=disable}
@@ -62,6 +65,7 @@ for a in SfObjectType SfRecordId JiraIssueKey JiraProject SyncDirection SyncOutc
   SA+=(--search-attribute "$a=Keyword")
 done
 "$BIN/temporal" server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233 --log-level error "${SA[@]}" \
+  --ui-codec-endpoint http://127.0.0.1:8090/codec \
   >"$STATE/temporal.log" 2>&1 &
 PIDS+=($!)
 wait_for "$UI" "Temporal UI" "$STATE/temporal.log"
@@ -73,8 +77,10 @@ wait_for "$SF/__admin/stats" "Salesforce emulator" "$STATE/emulators.log"
 wait_for "$JIRA/__admin/stats" "Jira emulator" "$STATE/emulators.log"
 
 bold "Salesforce Outbound Message for Opportunity changes → the worker (in a real org: Setup → Outbound Messages)"
-curl -fsS -X POST "$SF/__admin/outbound" -H 'Content-Type: application/json' \
-  -d '{"object":"Opportunity","url":"http://127.0.0.1:8090/webhooks/salesforce","fields":["Id","Jira_Issue_Id__c"]}' >/dev/null && echo "configured"
+for obj in Opportunity Case Feature_Request__c; do
+  curl -fsS -X POST "$SF/__admin/outbound" -H 'Content-Type: application/json' \
+    -d '{"object":"'"$obj"'","url":"http://127.0.0.1:8090/webhooks/salesforce","fields":["Id","Jira_Issue_Id__c"]}' >/dev/null && echo "configured for $obj"
+done
 
 bold "sfjira setup (database migrations, search attributes, Jira webhook, change pollers)"
 "$BIN/sfjira" setup
@@ -86,6 +92,10 @@ wait_for "http://127.0.0.1:8090/readyz" "worker" "$STATE/worker.log"
 
 bold "Backfill: every Opportunity → a Jira Epic"
 "$BIN/sfjira" backfill --object Opportunity --wait
+
+bold "Backfill the rest of the default pack: Feature Requests → Stories under their Epic, Cases → Bugs"
+"$BIN/sfjira" backfill --object Feature_Request__c --wait
+"$BIN/sfjira" backfill --object Case --wait
 
 TOKEN=$(curl -fsS "$SF/services/oauth2/token" -d grant_type=client_credentials -d client_id=sfjira-demo \
   -d client_secret="$SFJIRA_SF_CLIENT_SECRET" | sed -E 's/.*"access_token" *: *"([^"]+)".*/\1/')
@@ -137,6 +147,19 @@ wait_until "both sides settle on the later edit (Name ⇄ summary is last_writer
 echo "The audit trail of this pair (before → after, and why each value won):"
 "$BIN/sfjira" audit --sf "Opportunity/$OPP" --last 8
 
+bold "Activities: calls, e-mails and meetings are comments and worklogs; preview a sync with --dry-run"
+TASKS=$(sfq "SELECT Id, WhatId, Subject FROM Task WHERE TaskSubtype = 'Call'")
+TASK=$(js 'o.records.find(r=>r.WhatId.startsWith("006")).Id' <<<"$TASKS")
+TOPP=$(js 'o.records.find(r=>r.WhatId.startsWith("006")).WhatId' <<<"$TASKS")
+TKEY=$(sfq "SELECT Jira_Issue_Key__c FROM Opportunity WHERE Id = '$TOPP'" | js 'o.records[0].Jira_Issue_Key__c')
+echo "Epic $TKEY: $(curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$TKEY/comment" | js 'o.total') comment(s), $(curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$TKEY/worklog" | js 'o.total') worklog(s)"
+curl -fsS -X PATCH "$SF/services/data/v62.0/sobjects/Task/$TASK" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"Subject":"Call: pricing agreed, PO next week"}'
+"$BIN/sfjira" sync --sf "Opportunity/$TOPP" --dry-run
+"$BIN/sfjira" sync --sf "Opportunity/$TOPP" --wait
+comment_updated() { curl -fsS -u "$JAUTH" "$JIRA/rest/api/3/issue/$TKEY/comment" | grep -q 'pricing agreed, PO next week'; }
+wait_until "the call's comment on $TKEY was updated in place" comment_updated
+
 idle() { ! "$BIN/temporal" workflow describe --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json 2>/dev/null | grep -q 'STATUS_RUNNING'; }
 wait_until "the pair's workflow has drained its events (our own writes came back as echoes and wrote nothing)" idle
 bold "Sync it again by hand: nothing changed, so nothing is written"
@@ -146,11 +169,22 @@ bold "Verify: every Opportunity has exactly one matching, back-linked Epic"
 set +e
 "$BIN/sfjira" verify --object Opportunity
 VERIFY=$?
+for obj in Feature_Request__c Case; do
+  "$BIN/sfjira" verify --object "$obj" || VERIFY=1
+done
 set -e
+
+bold "Payloads are encrypted in Temporal (AES-256-GCM, key id in each payload)"
+ENC=$("$BIN/temporal" workflow show --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json 2>/dev/null | grep -c 'YmluYXJ5L2VuY3J5cHRlZA' || true)
+DEC=$("$BIN/temporal" workflow show --address 127.0.0.1:7233 -w "sync/sf/$OPP" -o json --codec-endpoint http://127.0.0.1:8090/codec 2>/dev/null | grep -c 'YmluYXJ5L2VuY3J5cHRlZA' || true)
+echo "  temporal workflow show sync/sf/$OPP: $ENC encrypted payloads; through the worker's /codec endpoint: $DEC left encrypted"
 
 bold "API calls made (emulator /__admin/stats)"
 echo "Salesforce: $(curl -fsS "$SF/__admin/stats" | grep -oE '"total" *: *[0-9]+' | grep -oE '[0-9]+') calls;" \
   "Jira: $(curl -fsS "$JIRA/__admin/stats" | grep -oE '"total" *: *[0-9]+' | grep -oE '[0-9]+') calls"
+
+bold "sfjira status: workers, pollers and lag, dead letters, conflicts, API budget, error rate"
+"$BIN/sfjira" status || true
 
 bold "Where to look"
 cat <<TXT
@@ -158,6 +192,7 @@ cat <<TXT
   the edited record's runs:             $UI/namespaces/default/workflows?query=SfRecordId%3D%22$OPP%22
   change pollers:                       $UI/namespaces/default/workflows?query=WorkflowType%3D%22ChangePoller%22
   worker metrics:                       http://127.0.0.1:8090/metrics
+  payload codec (the UI decodes here):  http://127.0.0.1:8090/codec  (security.* in deploy/dev/sfjira.yaml)
   Jira emulator issues:                 $JIRA/__admin/issues
   API call counts:                      $SF/__admin/stats  and  $JIRA/__admin/stats
   logs:                                 .demo/worker.log  .demo/temporal.log  .demo/emulators.log

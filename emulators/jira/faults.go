@@ -365,7 +365,7 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		got := r.Header.Get("Authorization")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(s.authHeader)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(s.authHeader)) != 1 && !s.bearerOK(got) {
 			writeUnauthorized(w, got != "")
 			return
 		}

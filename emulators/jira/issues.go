@@ -368,6 +368,20 @@ func (s *Server) setField(is *issue, fid string, v any, creating bool) string {
 			return "The issue type selected is invalid."
 		}
 		is.d.TypeID = t.ID
+	case kindUserPicker:
+		if v == nil {
+			setCustom(is, fid, nil, true)
+			return ""
+		}
+		ref, ok := refString(v, "accountId", "id")
+		if !ok {
+			return "Could not find valid 'accountId' in " + fid + " object."
+		}
+		_, val, _ := strings.Cut(ref, "=")
+		if u := s.users[val]; u == nil || !u.Active {
+			return "Specified user does not exist or you do not have required permissions"
+		}
+		setCustom(is, fid, val, false)
 	case kindNumber:
 		switch x := v.(type) {
 		case nil:
@@ -1008,6 +1022,9 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 	v, ok := is.d.Custom[id]
 	if !ok {
 		return nil, true
+	}
+	if f.Kind == kindUserPicker {
+		return s.userByID(base, v.(string)), true
 	}
 	if f.Kind == kindSprint {
 		sp := findSprint(v.(int64))

@@ -28,6 +28,8 @@ var permissionDefs = map[string]struct{ ID, Name, Description string }{
 	"ASSIGN_ISSUES":     {"13", "Assign Issues", "Ability to assign issues to other people."},
 	"RESOLVE_ISSUES":    {"14", "Resolve Issues", "Ability to resolve and reopen issues."},
 	"LINK_ISSUES":       {"21", "Link Issues", "Ability to link issues together."},
+	"EDIT_OWN_COMMENTS": {"35", "Edit Own Comments", "Ability to edit own comments made on issues."},
+	"EDIT_OWN_WORKLOGS": {"40", "Edit Own Worklogs", "Ability to edit own worklogs made on issues."},
 }
 
 func (s *Server) deniedPermissions() map[string]bool {

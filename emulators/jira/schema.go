@@ -12,6 +12,9 @@ package jira
 //	  customfield_10051 "Probability"     number  com.atlassian.jira.plugin.system.customfieldtypes:float
 //	  customfield_10052 "Customer"        string  com.atlassian.jira.plugin.system.customfieldtypes:textfield
 //	  customfield_10053 "Salesforce URL"  string  com.atlassian.jira.plugin.system.customfieldtypes:url
+//	  customfield_10054 "Industry"        string  textfield     customfield_10055 "Customer Contact" user  userpicker
+//	  customfield_10056 "Contact Email"   string  textfield     customfield_10057 "Account Type"     string textfield
+//	  customfield_10058 "Estimate (days)" number  float
 //
 //	Issue types: Epic 10000 (level 1), Story 10001, Task 10002, Bug 10003 (level 0), Subtask 10004 (level -1)
 //	Statuses:    To Do 10000 (new), In Progress 3 (indeterminate), In Review 10001 (indeterminate), Done 10002 (done)
@@ -37,6 +40,16 @@ const (
 	FieldCustomer = "customfield_10052"
 	// FieldSalesforceURL is the "Salesforce URL" URL custom field linking back to the record.
 	FieldSalesforceURL = "customfield_10053"
+	// FieldIndustry is the "Industry" text field (the Account's industry, denormalised).
+	FieldIndustry = "customfield_10054"
+	// FieldCustomerContact is the "Customer Contact" user picker (a Case's Contact as a Jira user).
+	FieldCustomerContact = "customfield_10055"
+	// FieldContactEmail is the "Contact Email" text field: the Contact when no Jira user has the e-mail.
+	FieldContactEmail = "customfield_10056"
+	// FieldAccountType is the "Account Type" text field (the Account's type, denormalised).
+	FieldAccountType = "customfield_10057"
+	// FieldEstimateDays is the "Estimate (days)" number field (a Feature Request's estimate).
+	FieldEstimateDays = "customfield_10058"
 )
 
 const (
@@ -153,6 +166,7 @@ const (
 	kindURL                  // url custom field
 	kindSprint               // gh-sprint
 	kindResolution           // resolution (transition screen only)
+	kindUserPicker           // single user picker custom field
 )
 
 type fieldDef struct {
@@ -194,6 +208,11 @@ var fieldDefs = []fieldDef{
 	{ID: FieldDealAmount, Name: "Deal Amount", Custom: true, Type: "number", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:float", CustomID: 10050, Kind: kindNumber, OnScreen: true},
 	{ID: FieldProbability, Name: "Probability", Custom: true, Type: "number", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:float", CustomID: 10051, Kind: kindNumber, OnScreen: true},
 	{ID: FieldCustomer, Name: "Customer", Custom: true, Type: "string", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:textfield", CustomID: 10052, Kind: kindText, OnScreen: true},
+	{ID: FieldIndustry, Name: "Industry", Custom: true, Type: "string", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:textfield", CustomID: 10054, Kind: kindText, OnScreen: true},
+	{ID: FieldCustomerContact, Name: "Customer Contact", Custom: true, Type: "user", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:userpicker", CustomID: 10055, Kind: kindUserPicker, OnScreen: true},
+	{ID: FieldContactEmail, Name: "Contact Email", Custom: true, Type: "string", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:textfield", CustomID: 10056, Kind: kindText, OnScreen: true},
+	{ID: FieldAccountType, Name: "Account Type", Custom: true, Type: "string", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:textfield", CustomID: 10057, Kind: kindText, OnScreen: true},
+	{ID: FieldEstimateDays, Name: "Estimate (days)", Custom: true, Type: "number", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:float", CustomID: 10058, Kind: kindNumber, OnScreen: true},
 	{ID: FieldSalesforceURL, Name: "Salesforce URL", Custom: true, Type: "string", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:url", CustomID: 10053, Kind: kindURL, OnScreen: true},
 }
 

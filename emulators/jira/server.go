@@ -58,6 +58,12 @@ type Options struct {
 	WebhookRetryBase time.Duration
 	// WebhookTimeout bounds one delivery attempt (default 10s).
 	WebhookTimeout time.Duration
+	// OAuth 2.0 (3LO) app accepted by /oauth/token (default: the demo app), the site's cloud id,
+	// the refresh-token reuse interval (default 10 minutes) and access-token lifetime (1 hour).
+	OAuthClientID, OAuthClientSecret string
+	CloudID                          string
+	OAuthReuseInterval               time.Duration
+	OAuthAccessTTL                   time.Duration
 }
 
 // DemoOptions returns the options the demo and `sfjira emulate` use, so every part of
@@ -89,6 +95,9 @@ type Server struct {
 	nextNum  int64
 	propIdx  map[string]map[int64]struct{} // "propKey\x00path\x00value" -> issue ids
 	children map[int64]map[int64]struct{}  // parent id -> child ids
+	tasks    map[string]*bulkTask          // bulk operation tasks (bulk.go)
+	taskFIFO []string
+	nextTask int64
 
 	cmu        sync.Mutex
 	cursors    map[int64]*cursor
@@ -131,6 +140,7 @@ type Server struct {
 	fs        faultState
 	winStart  time.Time
 	winCount  int
+	oauth     oauthState
 	statsMu   sync.Mutex
 	statTotal int
 	stats     map[string]map[int]int
@@ -159,6 +169,7 @@ func New(opts Options) *Server {
 		authHeader: "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.Email+":"+opts.APIToken)),
 	}
 	s.fs = newFaultState(Faults{}, time.Now())
+	s.oauthInit()
 	s.resetWorkflows()
 	s.resetLocked()
 	s.stats = map[string]map[int]int{}
@@ -171,6 +182,7 @@ func (s *Server) resetLocked() {
 	s.byKey = map[string]*issue{}
 	s.propIdx = map[string]map[int64]struct{}{}
 	s.children = map[int64]map[int64]struct{}{}
+	s.tasks, s.taskFIFO = map[string]*bulkTask{}, nil
 	s.nextID = 10000
 	s.nextNum = 1
 	s.comments = map[int64][]*comment{}
@@ -237,6 +249,8 @@ func (s *Server) routes() {
 	h("GET /rest/webhooks/1.0/webhook/{id}", s.handleGetWebhook)
 	h("PUT /rest/webhooks/1.0/webhook/{id}", s.handleUpdateWebhook)
 	h("DELETE /rest/webhooks/1.0/webhook/{id}", s.handleDeleteWebhook)
+	h("POST /rest/api/3/bulk/issues/transition", s.handleBulkTransition)
+	h("GET /rest/api/3/bulk/queue/{taskId}", s.handleBulkQueue)
 	s.mux = m
 
 	a := http.NewServeMux()
@@ -252,6 +266,7 @@ func (s *Server) routes() {
 	a.HandleFunc("POST /__admin/users", s.handleAdminUsers)
 	a.HandleFunc("GET /__admin/webhooks/deliveries", s.handleAdminDeliveries)
 	a.HandleFunc("POST /__admin/seed", s.handleAdminSeed)
+	a.HandleFunc("GET /__admin/oauth", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.OAuthStats()) })
 	s.admin = a
 }
 
@@ -259,6 +274,9 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/__admin/") {
 		s.admin.ServeHTTP(w, r)
+		return
+	}
+	if s.serveOAuth(w, r) {
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}

@@ -64,6 +64,7 @@ func (st *store) rollback(us []undo) {
 			for j := len(t.rows) - 1; j >= 0; j-- {
 				if t.rows[j] == r {
 					t.rows = append(t.rows[:j], t.rows[j+1:]...)
+					t.invalidateOrder()
 					break
 				}
 			}

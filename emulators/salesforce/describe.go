@@ -66,7 +66,7 @@ func objectURLs(o *objectDef, version string) map[string]string {
 func describeGlobalEntry(o *objectDef, version string) map[string]any {
 	return map[string]any{
 		"name": o.Name, "label": o.Label, "labelPlural": o.LabelPlural, "keyPrefix": o.KeyPrefix,
-		"custom": false, "customSetting": false, "createable": true, "updateable": true, "deletable": o.Name != "User",
+		"custom": strings.HasSuffix(o.Name, "__c"), "customSetting": false, "createable": true, "updateable": true, "deletable": o.Name != "User",
 		"queryable": true, "retrieveable": true, "searchable": true, "layoutable": true, "replicateable": true,
 		"triggerable": true, "undeletable": o.Name != "User", "mergeable": o.Name != "Opportunity" && o.Name != "FeedItem",
 		"activateable": false, "feedEnabled": o.Name != "FeedItem", "deprecatedAndHidden": false, "urls": objectURLs(o, version),

@@ -566,7 +566,7 @@ func TestDescribe(t *testing.T) {
 		Sobjects []map[string]any
 	}
 	require.NoError(t, json.Unmarshal(b, &g))
-	assert.Len(t, g.Sobjects, 5) // Account, Contact, Opportunity, User, FeedItem
+	assert.Len(t, g.Sobjects, 9) // Account, Contact, Opportunity, User, FeedItem, Case, Feature_Request__c, Task, Event
 }
 
 func TestSeedIsDeterministicAndCoversStages(t *testing.T) {

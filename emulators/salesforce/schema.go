@@ -176,7 +176,7 @@ func stageByName(name string) (stageInfo, bool) {
 }
 
 // feedParentTypes are the objects a FeedItem's polymorphic ParentId may point to.
-var feedParentTypes = []string{"Account", "Contact", "Opportunity", "User"}
+var feedParentTypes = []string{"Account", "Contact", "Opportunity", "User", "Case", "Feature_Request__c"}
 
 // schema is the fixed set of sObjects the emulator knows.
 type schema struct {
@@ -292,8 +292,10 @@ func buildSchema() *schema {
 		readOnly(num("int", "LikeCount", "Like Count", 9, 0)),
 	)
 
+	caseObj, featureRequest, task, event := buildActivityObjects()
+
 	s := &schema{byLower: map[string]*objectDef{}, byPref: map[string]*objectDef{}}
-	for _, o := range []*objectDef{account, contact, opportunity, user, feedItem} {
+	for _, o := range []*objectDef{account, contact, opportunity, user, feedItem, caseObj, featureRequest, task, event} {
 		s.objects = append(s.objects, o)
 		s.byLower[strings.ToLower(o.Name)] = o
 		s.byPref[o.KeyPrefix] = o

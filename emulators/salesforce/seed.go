@@ -13,6 +13,12 @@ type SeedOptions struct {
 	Accounts      int `json:"accounts"`
 	Contacts      int `json:"contacts"`
 	Opportunities int `json:"opportunities"`
+	// Cases, FeatureRequests (one per Opportunity up to this count) and Activities (Tasks and
+	// Events: calls, e-mails and meetings on Opportunities and Cases) feed the rest of the default
+	// mapping pack; they are seeded after the Opportunities and do not change them.
+	Cases           int `json:"cases,omitempty"`
+	FeatureRequests int `json:"feature_requests,omitempty"`
+	Activities      int `json:"activities,omitempty"`
 }
 
 type seedAccount struct{ name, domain, city, country, industry, phone string }
@@ -166,6 +172,7 @@ func (s *Server) seed(o SeedOptions) SeedOptions {
 		s.st.insertRaw(opp, vals, now)
 		created.Opportunities++
 	}
+	s.seedMore(o, &created, live, now)
 	return created
 }
 

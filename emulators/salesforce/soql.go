@@ -198,6 +198,9 @@ type cond struct {
 	vals  []any
 	like  *regexp.Regexp
 	isNum bool
+	// inSet holds the lower-cased text values of an IN list, so long lists (bulk reads of
+	// 1,000 ids) are matched by lookup instead of a scan per row.
+	inSet map[string]bool
 }
 
 type orderKey struct {
@@ -646,6 +649,17 @@ func (st *store) resolveCond(q string, o *objectDef, c *cond) *apiError {
 		}
 		c.vals = append(c.vals, v)
 	}
+	if c.kind == cIn && len(c.vals) > 8 && c.ref.field.Type != "date" && c.ref.field.Type != "datetime" {
+		set := make(map[string]bool, len(c.vals))
+		for _, v := range c.vals {
+			s, ok := v.(string)
+			if !ok {
+				return nil // mixed or non-text values: match by comparison
+			}
+			set[strings.ToLower(s)] = true
+		}
+		c.inSet = set
+	}
 	return nil
 }
 
@@ -707,6 +721,9 @@ func (st *store) match(c *cond, rec *record) bool {
 		return ok != c.neg
 	case cIn:
 		v := st.value(rec, c.ref)
+		if s, ok := v.(string); ok && c.inSet != nil {
+			return c.inSet[strings.ToLower(s)] != c.neg
+		}
 		found := false
 		for _, x := range c.vals {
 			if (v == nil && x == nil) || (v != nil && x != nil && compareValues(c.ref.field, v, x) == 0) {
@@ -846,7 +863,20 @@ func (st *store) runQuery(q, version string, includeDeleted bool) (*queryResult,
 		stopAt = sq.offset + sq.limit
 	}
 	matched := make([]*record, 0, min(t.live, 4096))
-	for _, rec := range t.rows {
+	scan := t.rows
+	ordered := false
+	if cand, ok := t.idCandidates(sq.where); ok {
+		scan = cand
+	} else if len(sq.order) == 1 && isOwnID(&cond{ref: sq.order[0].ref}) && !sq.order[0].desc {
+		// Keyset paging: walk in id order from the bound, stop once the page is full.
+		sorted := t.sortedByID()
+		scan = sorted[idOrderStart(sorted, sq.where):]
+		ordered = true
+		if sq.limit >= 0 {
+			stopAt = sq.offset + sq.limit
+		}
+	}
+	for _, rec := range scan {
 		if stopAt >= 0 && len(matched) >= stopAt {
 			break
 		}
@@ -858,7 +888,7 @@ func (st *store) runQuery(q, version string, includeDeleted bool) (*queryResult,
 		}
 		matched = append(matched, rec)
 	}
-	if len(sq.order) > 0 {
+	if len(sq.order) > 0 && !ordered {
 		keys := make([][]any, len(matched))
 		for i, rec := range matched {
 			ks := make([]any, len(sq.order))

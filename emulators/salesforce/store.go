@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -37,6 +38,7 @@ type record struct {
 	obj     *objectDef
 	vals    map[string]any
 	deleted bool
+	seq     int // insertion order, for index lookups that must keep scan order
 }
 
 // table holds the rows of one sObject type in insertion order plus lookup indexes.
@@ -46,6 +48,10 @@ type table struct {
 	byID map[string]*record
 	ext  map[string]map[string][]*record // field name → lower-cased value → live records
 	live int
+
+	orderMu   sync.Mutex
+	byIDOrder []*record // rows in ORDER BY Id order, built on demand (index.go)
+	seq       int
 }
 
 func (t *table) index(r *record, f *fieldDef, add bool) {
@@ -128,7 +134,10 @@ func (st *store) insertRaw(o *objectDef, vals map[string]any, now time.Time) *re
 		}
 	}
 	derive(o, vals, nil)
+	t.seq++
+	r.seq = t.seq
 	t.rows = append(t.rows, r)
+	t.invalidateOrder()
 	t.byID[r.id] = r
 	t.live++
 	for _, f := range o.Fields {

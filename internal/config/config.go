@@ -26,6 +26,7 @@ type Config struct {
 	Worker     Worker     `yaml:"worker"`
 	Sync       Sync       `yaml:"sync"`
 	Log        Log        `yaml:"log"`
+	Security   Security   `yaml:"security"`
 	Budget     Budget     `yaml:"budget"`
 
 	// File is the path the config was loaded from; relative paths inside it resolve against its folder.
@@ -39,6 +40,14 @@ type Temporal struct {
 	TaskQueue string `yaml:"task_queue"`
 	// UIURL is only used to print links to runs.
 	UIURL string `yaml:"ui_url"`
+	// TLS and API-key authentication to the cluster (mTLS for self-hosted, API key for Cloud).
+	TLS       TemporalTLS `yaml:"tls"`
+	APIKeyEnv string      `yaml:"api_key_env"`
+
+	// Filled at load time: the API key, and where the payload keyring comes from (security.*).
+	APIKey      string `yaml:"-"`
+	KeyringEnv  string `yaml:"-"`
+	KeyringFile string `yaml:"-"`
 }
 
 // Database is the PostgreSQL holding connector state.
@@ -60,6 +69,15 @@ type Salesforce struct {
 
 	// ClientSecret is filled from ClientSecretEnv or ClientSecretFile at load time.
 	ClientSecret string `yaml:"-"`
+
+	// AuthFlow is client_credentials (default), jwt_bearer or refresh_token (see docs/security.md).
+	AuthFlow    string `yaml:"auth_flow"`
+	Username    string `yaml:"username"`     // jwt_bearer: the integration user
+	JWTKeyEnv   string `yaml:"jwt_key_env"`  // jwt_bearer: PEM private key in a variable…
+	JWTKeyFile  string `yaml:"jwt_key_file"` // …or in a file
+	JWTAudience string `yaml:"jwt_audience"` // default https://login.salesforce.com
+	RedirectURL string `yaml:"redirect_url"` // refresh_token: the loopback callback of `sfjira auth salesforce`
+	JWTKey      []byte `yaml:"-"`            // filled at load time
 }
 
 // Jira is the Jira Cloud site and the integration user's API token.
@@ -80,6 +98,11 @@ type Jira struct {
 	APIToken string `yaml:"-"`
 	// WebhookSecret is filled from WebhookSecretEnv or WebhookSecretFile at load time.
 	WebhookSecret string `yaml:"-"`
+
+	// Auth is api_token (default: basic auth with Email + API token) or oauth (OAuth 2.0 3LO,
+	// tokens from `sfjira auth jira`, stored encrypted; see docs/security.md).
+	Auth  string    `yaml:"auth"`
+	OAuth JiraOAuth `yaml:"oauth"`
 }
 
 // Sync holds change-capture settings.
@@ -87,6 +110,10 @@ type Sync struct {
 	// Polling intervals while the API budget is healthy; 0 disables that poller.
 	PollSalesforceSeconds int `yaml:"poll_salesforce_seconds"`
 	PollJiraSeconds       int `yaml:"poll_jira_seconds"`
+	// ReconcileIntervalMinutes is how often the Reconcile schedule runs per pair (0 disables
+	// it); ReconcileCatchupMinutes how late a missed run may still start (after an outage).
+	ReconcileIntervalMinutes int `yaml:"reconcile_interval_minutes"`
+	ReconcileCatchupMinutes  int `yaml:"reconcile_catchup_minutes"`
 }
 
 // Mappings says where the mapping files are.
@@ -209,8 +236,9 @@ func Default() *Config {
 		Jira:       Jira{Timeout: 20 * time.Second},
 		Mappings:   Mappings{Dir: "mappings/default"},
 		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200, SalesforceActivitiesPerSecond: 50, JiraActivitiesPerSecond: 50},
-		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60},
+		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60, ReconcileIntervalMinutes: 60, ReconcileCatchupMinutes: 30},
 		Log:        Log{Format: "json", Level: "info"},
+		Security:   defaultSecurity(),
 		Budget: Budget{SalesforceSlowBelow: 0.30, SalesforcePauseBelow: 0.10, JiraSlowBelow: 0.30, JiraPauseBelow: 0.10,
 			SlowDelay: 500 * time.Millisecond, Recheck: 15 * time.Second},
 	}
@@ -240,18 +268,20 @@ func (c *Config) complete(line func(string) int) error {
 		bad("salesforce.client_id", "is empty", "set it to the connected app's consumer key")
 	}
 	secret, err := c.secret(c.Salesforce.ClientSecretEnv, c.Salesforce.ClientSecretFile)
-	if err != nil {
+	if err != nil && c.Salesforce.AuthFlow != "jwt_bearer" {
 		bad("salesforce.client_secret_env", err.Error(), "export the variable, or point salesforce.client_secret_file at a file holding the consumer secret")
 	}
 	c.Salesforce.ClientSecret = secret
+	c.completeSalesforceAuth(bad)
 	if c.Jira.BaseURL == "" {
 		bad("jira.base_url", "is empty", "set it to your site, e.g. https://acme.atlassian.net")
 	}
-	if c.Jira.Email == "" {
+	c.completeJiraAuth(bad)
+	if c.Jira.Email == "" && c.Jira.Auth != "oauth" {
 		bad("jira.email", "is empty", "set it to the integration user's Atlassian account e-mail")
 	}
 	token, err := c.secret(c.Jira.APITokenEnv, c.Jira.APITokenFile)
-	if err != nil {
+	if err != nil && c.Jira.Auth != "oauth" {
 		bad("jira.api_token_env", err.Error(), "export the variable, or point jira.api_token_file at a file holding the API token")
 	}
 	c.Jira.APIToken = token
@@ -272,6 +302,7 @@ func (c *Config) complete(line func(string) int) error {
 	if st, err := os.Stat(c.Mappings.Dir); err != nil || !st.IsDir() {
 		bad("mappings.dir", fmt.Sprintf("%q is not a folder", c.Mappings.Dir), "point it at the folder holding the mapping YAML files (relative to the working directory or the config file)")
 	}
+	c.completeSecurity(bad)
 	if c.Worker.SalesforceActivitiesPerSecond < 0 {
 		bad("worker.salesforce_activities_per_second", "is negative", "use a rate per second such as 25, or 0 for no limit")
 	}

@@ -50,6 +50,7 @@ type Client struct {
 	base    *url.URL
 	http    *http.Client
 	timeout time.Duration
+	ts      oauth2.TokenSource
 
 	rlMu sync.Mutex
 	rl   RateLimit
@@ -133,7 +134,7 @@ func newClient(baseURL string, ts oauth2.TokenSource, timeout time.Duration, hc 
 	}
 	auth := &authSource{base: ts}
 	out.Transport = &oauth2.Transport{Source: auth, Base: baseRT}
-	return &Client{base: u, http: out, timeout: timeout, auth: auth}, nil
+	return &Client{base: u, http: out, timeout: timeout, ts: ts, auth: auth}, nil
 }
 
 // tokenFunc adapts a function to oauth2.TokenSource.
@@ -169,6 +170,10 @@ func (a *authSource) invalidate(used *oauth2.Token) {
 	defer a.mu.Unlock()
 	if a.tok == used {
 		a.tok = nil
+		// An OAuth source (Jira 3LO) caches its access token too: make it refresh.
+		if inv, ok := a.base.(interface{ Invalidate() }); ok {
+			inv.Invalidate()
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ package logging
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"go.temporal.io/sdk/log"
 	"go.uber.org/zap"
@@ -33,8 +34,20 @@ func New(format, level string) (*zap.Logger, error) {
 	default:
 		return nil, fmt.Errorf("log format %q (fix: use json or console)", format)
 	}
-	core := zapcore.NewCore(enc, zapcore.Lock(os.Stderr), lvl)
-	return zap.New(core, zap.AddCaller()), nil
+	return zap.New(NewCore(enc, zapcore.Lock(os.Stderr), lvl), zap.AddCaller()), nil
+}
+
+// NewCore is the core behind New: output passes through the secret scrubber (redact.go).
+func NewCore(enc zapcore.Encoder, out zapcore.WriteSyncer, lvl zapcore.LevelEnabler) zapcore.Core {
+	return zapcore.NewCore(redactingEncoder{enc}, out, lvl)
+}
+
+// NewJSON is New's JSON logger writing to any output (tests read it back).
+func NewJSON(out zapcore.WriteSyncer, lvl zapcore.LevelEnabler) *zap.Logger {
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.TimeKey = "ts"
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	return zap.New(NewCore(zapcore.NewJSONEncoder(encCfg), out, lvl), zap.AddCaller())
 }
 
 // TemporalAdapter lets the Temporal SDK log through zap with the same schema.
@@ -83,7 +96,30 @@ func snake(k string) string {
 	case "Error":
 		return "error"
 	}
-	return k
+	return camelToSnake(k)
+}
+
+// camelToSnake turns the SDK's and workflows' CamelCase keys (SfID, JiraKey, Failures) into the
+// schema's snake_case (sf_id, jira_key, failures).
+func camelToSnake(k string) string {
+	var b strings.Builder
+	rs := []rune(k)
+	for i, r := range rs {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 {
+			prevLower := rs[i-1] >= 'a' && rs[i-1] <= 'z' || rs[i-1] >= '0' && rs[i-1] <= '9'
+			nextLower := i+1 < len(rs) && rs[i+1] >= 'a' && rs[i+1] <= 'z'
+			prevUpper := rs[i-1] >= 'A' && rs[i-1] <= 'Z'
+			if prevLower || (prevUpper && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		if upper {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Debug logs at debug level.

@@ -2,17 +2,14 @@ package metrics
 
 import "github.com/prometheus/client_golang/prometheus"
 
+// budgetCollectors are the guard's own series; the share of budget left
+// (sfjira_api_budget_remaining_ratio) is read at scrape time with the other operational gauges (ops.go).
 type budgetCollectors struct {
-	ratio     *prometheus.GaugeVec
 	state     *prometheus.GaugeVec
 	throttled *prometheus.CounterVec
 }
 
 func (m *Metrics) registerBudget() {
-	m.budget.ratio = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "sfjira_api_budget_remaining_ratio",
-		Help: "Share of the API budget left (Salesforce daily requests, Jira rate limit) as last reported by the system.",
-	}, []string{"system"})
 	m.budget.state = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "sfjira_api_budget_guard_state",
 		Help: "What the budget guard does to backfill and reconcile: 0 full speed, 1 slowed, 2 paused. Real-time changes are never held.",
@@ -21,15 +18,15 @@ func (m *Metrics) registerBudget() {
 		Name: "sfjira_api_budget_throttled_total",
 		Help: "Units of non-urgent work the budget guard slowed or paused, by system, class and state.",
 	}, []string{"system", "class", "state"})
-	m.reg.MustRegister(m.budget.ratio, m.budget.state, m.budget.throttled)
+	m.reg.MustRegister(m.budget.state, m.budget.throttled)
 }
 
-// BudgetState records a system's budget share left and the guard's state for it.
-func (m *Metrics) BudgetState(system string, ratio float64, state int) {
+// BudgetState records the guard's state for a system (the share left is exported from the clients'
+// last rate-limit headers at scrape time).
+func (m *Metrics) BudgetState(system string, _ float64, state int) {
 	if m == nil {
 		return
 	}
-	m.budget.ratio.WithLabelValues(system).Set(ratio)
 	m.budget.state.WithLabelValues(system).Set(float64(state))
 }
 

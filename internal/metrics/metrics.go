@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,10 @@ type Metrics struct {
 	changes      *prometheus.CounterVec
 	ingressDrops *prometheus.CounterVec
 	budget       budgetCollectors
+
+	ops     *opsMetrics // operational metrics (ops.go)
+	sdkOnce sync.Once
+	sdk     *sdkBridge // Temporal SDK metrics (temporal.go)
 }
 
 // New creates the collectors on a fresh registry.
@@ -40,6 +45,7 @@ func New() *Metrics {
 	m.registerBudget()
 	m.reg.MustRegister(m.latency, m.changes, m.ingressDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerOps()
 	return m
 }
 

@@ -6,6 +6,7 @@ package salesforce
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,9 +20,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // DefaultAPIVersion is the REST API version used when Config.APIVersion is empty.
@@ -35,19 +33,33 @@ type Config struct {
 	APIVersion   string        // default "v62.0"
 	Timeout      time.Duration // per HTTP request; default 20s (kept shorter than activity timeouts)
 	HTTPClient   *http.Client  // optional base client (transport reuse); nil = default with keep-alive pool
+
+	// Flow picks the OAuth flow: FlowClientCredentials (default), FlowJWTBearer or FlowRefreshToken.
+	Flow string
+	// JWT bearer: the integration user's username and the connected app certificate's private key
+	// (PEM); JWTAudience defaults to https://login.salesforce.com (https://test.salesforce.com
+	// for sandboxes).
+	Username      string
+	JWTPrivateKey []byte
+	JWTAudience   string
+	// Refresh token flow: RefreshToken returns the current refresh token (e.g. from the encrypted
+	// token store); SaveRefreshToken, when set, stores a rotated one.
+	RefreshToken     func(ctx context.Context) (string, error)
+	SaveRefreshToken func(ctx context.Context, token string) error
 }
 
 // Client talks to one Salesforce org. It is safe for concurrent use and authenticates lazily.
 type Client struct {
 	cfg     Config
 	http    *http.Client
-	cc      clientcredentials.Config
+	jwtKey  *rsa.PrivateKey
 	authSem chan struct{} // serialises token fetches without ignoring ctx
 
 	mu          sync.RWMutex
 	accessToken string
 	instanceURL string
 	gen         uint64 // bumps on every successful authentication
+	orgID       string // from the token response's identity URL
 
 	usage atomic.Pointer[apiUsage]
 }
@@ -81,8 +93,31 @@ func New(cfg Config) (*Client, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("salesforce: config: ClientID is required (the connected app's consumer key)")
 	}
-	if cfg.ClientSecret == "" {
-		return nil, errors.New("salesforce: config: ClientSecret is required (the connected app's consumer secret)")
+	var jwtKey *rsa.PrivateKey
+	switch cfg.Flow {
+	case "", FlowClientCredentials:
+		cfg.Flow = FlowClientCredentials
+		if cfg.ClientSecret == "" {
+			return nil, errors.New("salesforce: config: ClientSecret is required (the connected app's consumer secret)")
+		}
+	case FlowJWTBearer:
+		if cfg.Username == "" {
+			return nil, errors.New("salesforce: config: Username is required for the JWT bearer flow (the integration user's username)")
+		}
+		k, err := ParseRSAPrivateKey(cfg.JWTPrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		jwtKey = k
+		if cfg.JWTAudience == "" {
+			cfg.JWTAudience = "https://login.salesforce.com"
+		}
+	case FlowRefreshToken:
+		if cfg.RefreshToken == nil {
+			return nil, errors.New("salesforce: config: the refresh token flow needs a refresh token source (fix: run `sfjira auth salesforce`)")
+		}
+	default:
+		return nil, fmt.Errorf("salesforce: config: unknown auth flow %q (use client_credentials, jwt_bearer or refresh_token)", cfg.Flow)
 	}
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = DefaultAPIVersion
@@ -108,14 +143,9 @@ func New(cfg Config) (*Client, error) {
 		hc = &http.Client{Transport: tr}
 	}
 	return &Client{
-		cfg:  cfg,
-		http: hc,
-		cc: clientcredentials.Config{
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			TokenURL:     cfg.LoginURL + "/services/oauth2/token",
-			AuthStyle:    oauth2.AuthStyleInParams,
-		},
+		cfg:     cfg,
+		http:    hc,
+		jwtKey:  jwtKey,
 		authSem: make(chan struct{}, 1),
 	}, nil
 }
@@ -175,30 +205,23 @@ func (c *Client) authenticate(ctx context.Context, stale uint64) (string, string
 	if token != "" && gen != stale {
 		return token, instance, gen, nil
 	}
-	tctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, c.http), c.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	tok, err := c.cc.Token(tctx)
+	tok, err := c.fetchToken(tctx)
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil {
-			e := &APIError{Status: re.Response.StatusCode, Method: http.MethodPost, Path: "/services/oauth2/token",
-				Code: re.ErrorCode, Message: re.ErrorDescription}
-			if e.Code == "" {
-				e.Code = "HTTP_" + strconv.Itoa(e.Status)
-				e.Message = strings.TrimSpace(truncate(string(re.Body), 300))
-			}
-			return "", "", 0, e
-		}
-		return "", "", 0, fmt.Errorf("salesforce: POST /services/oauth2/token: %w", err)
+		return "", "", 0, err
 	}
-	instance, _ = tok.Extra("instance_url").(string)
-	instance = strings.TrimRight(instance, "/")
+	identity := tok.ID
+	instance = strings.TrimRight(tok.InstanceURL, "/")
 	if instance == "" {
 		instance = c.cfg.LoginURL
 	}
 	c.mu.Lock()
 	c.gen++
 	c.accessToken, c.instanceURL, gen = tok.AccessToken, instance, c.gen
+	if org := orgFromIdentity(identity); org != "" {
+		c.orgID = org
+	}
 	c.mu.Unlock()
 	return tok.AccessToken, instance, gen, nil
 }
@@ -419,4 +442,29 @@ func parseError(method, path string, resp *http.Response) *APIError {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// orgFromIdentity takes the org id out of an identity URL
+// https://login.salesforce.com/id/<orgId>/<userId>.
+func orgFromIdentity(identity string) string {
+	parts := strings.Split(strings.TrimRight(identity, "/"), "/")
+	if len(parts) < 3 || parts[len(parts)-3] != "id" {
+		return ""
+	}
+	return parts[len(parts)-2]
+}
+
+// OrganizationID returns the id of the org the client is authenticated to, as the token
+// response's identity URL names it (authenticating first if needed). The webhook receiver uses it
+// to accept Outbound Messages only from this org when no org id is configured.
+func (c *Client) OrganizationID(ctx context.Context) (string, error) {
+	if _, _, _, err := c.session(ctx); err != nil {
+		return "", err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.orgID == "" {
+		return "", errors.New("salesforce: the token response named no identity URL, so the org id is unknown (fix: set salesforce.org_id)")
+	}
+	return c.orgID, nil
 }

@@ -35,12 +35,27 @@ func unavailable(op string, err error) error { return &UnavailableError{Op: op, 
 
 // Open connects to PostgreSQL and checks the connection. It does not migrate; call Migrate.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	return OpenAs(ctx, databaseURL, "")
+}
+
+// OpenAs is Open with every connection switched to role (SET ROLE) — normally sfjira_app, which
+// may not UPDATE or DELETE the audit trail. Migrate with a store opened as the owner first.
+func OpenAs(ctx context.Context, databaseURL, role string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("database url %q is invalid: %v (fix: use postgres://user@host:5432/dbname?sslmode=disable)", redact(databaseURL), err)
 	}
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
+	}
+	if role != "" {
+		setRole := `SET ROLE ` + pgx.Identifier{role}.Sanitize()
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			if _, err := c.Exec(ctx, setRole); err != nil {
+				return fmt.Errorf("SET ROLE %s: %w (fix: run migrations as the database owner so the role exists, and GRANT %s TO the login user)", role, err, role)
+			}
+			return nil
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -8,16 +8,16 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
 )
-
-// maxDeliveryBytes bounds a webhook or outbound-message body.
-const maxDeliveryBytes = 5 << 20
 
 // Handler returns the routes of both receivers.
 func (in *Ingress) Handler() http.Handler {
@@ -35,20 +35,38 @@ func (in *Ingress) Register(mux *http.ServeMux) {
 // Ingress receives change notifications from both systems and hands them to the pairs'
 // workflows. It answers success only after every change is durably with Temporal, so the
 // sender's retry covers any failure in between.
+//
+// Every delivery is checked before anything starts: a per-source rate limit (429), a body size
+// limit (413), the Jira HMAC signature in constant time or the Salesforce organization id (401),
+// the delivery's timestamp against the replay window (400), and its delivery id against the ids
+// already processed (acknowledged, not processed again).
 type Ingress struct {
-	Acts          *activities.Activities
-	JiraSecret    string
+	Acts       *activities.Activities
+	JiraSecret string
+	// SalesforceOrg is the only org whose Outbound Messages are accepted; empty means the org the
+	// Salesforce client is authenticated to.
 	SalesforceOrg string
 	Log           *zap.Logger
+	// Limits bound deliveries (zero fields take the defaults).
+	Limits config.WebhookLimits
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+
+	rl        limiterSet
+	pruneMu   sync.Mutex
+	lastPrune time.Time
 }
 
 // JiraWebhook handles POST /webhooks/jira: admin-webhook deliveries signed with
 // X-Hub-Signature (HMAC-SHA256 of the raw body). A wrong or missing signature gets 401 and
 // starts nothing.
 func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxDeliveryBytes))
-	if err != nil {
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+	if !in.allow("jira", r) {
+		in.reject(w, "jira", "rate_limited", http.StatusTooManyRequests, "too many deliveries from this address")
+		return
+	}
+	body, ok := in.readBody(w, r, "jira")
+	if !ok {
 		return
 	}
 	if in.JiraSecret == "" || !jira.VerifySignature(in.JiraSecret, body, r.Header.Get("X-Hub-Signature")) {
@@ -58,14 +76,37 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
+	in.Acts.Metrics.WebhookVerified("jira")
 	ev, err := jira.ParseWebhook(body)
 	if err != nil {
 		in.Acts.Metrics.IngressRejected("jira", "malformed")
 		http.Error(w, "malformed webhook payload: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if ev.Timestamp > 0 {
+		at := time.UnixMilli(ev.Timestamp)
+		if age := in.now().Sub(at); age > in.limits().ReplayWindow || age < -futureSkew {
+			in.Log.Warn("jira webhook rejected: timestamp outside the replay window", zap.Time("timestamp", at),
+				zap.Duration("window", in.limits().ReplayWindow), zap.String("delivery", r.Header.Get("X-Atlassian-Webhook-Identifier")))
+			in.reject(w, "jira", "stale", http.StatusBadRequest, "delivery timestamp is outside the replay window")
+			return
+		}
+	}
 	if ev.Issue == nil {
 		w.WriteHeader(http.StatusNoContent) // not an issue event: nothing to sync
+		return
+	}
+	delivery := r.Header.Get("X-Atlassian-Webhook-Identifier")
+	fresh, err := in.claim(r.Context(), "jira", delivery)
+	if err != nil {
+		in.Log.Error("jira webhook: could not record the delivery id; Jira will retry", zap.Error(err))
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if !fresh {
+		in.Acts.Metrics.IngressRejected("jira", "duplicate")
+		in.Log.Info("jira webhook: delivery already processed; acknowledged without processing", zap.String("delivery", delivery))
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	var project, issueType struct {
@@ -81,6 +122,7 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 			Trigger: activities.TriggerJiraWebhook, Comment: strings.HasPrefix(ev.WebhookEvent, "comment_")})
 	}
 	if err := in.Acts.HandleChanges(r.Context(), events); err != nil {
+		in.release("jira", delivery)
 		in.Log.Error("jira webhook: could not hand over; Jira will retry", zap.String("jira_key", ev.Issue.Key), zap.Error(err))
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 		return
@@ -92,9 +134,12 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 // The acknowledgement is sent only after the changes are with Temporal; otherwise Salesforce
 // keeps retrying the message.
 func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxDeliveryBytes))
-	if err != nil {
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+	if !in.allow("salesforce", r) {
+		in.reject(w, "salesforce", "rate_limited", http.StatusTooManyRequests, "too many deliveries from this address")
+		return
+	}
+	body, ok := in.readBody(w, r, "salesforce")
+	if !ok {
 		return
 	}
 	msg, err := salesforce.ParseOutboundMessage(body)
@@ -103,17 +148,43 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 		writeSOAP(w, http.StatusBadRequest, salesforce.OutboundAck(false))
 		return
 	}
-	if in.SalesforceOrg != "" && !sameOrg(msg.OrganizationID, in.SalesforceOrg) {
+	expected := in.SalesforceOrg
+	if expected == "" && in.Acts.SF != nil {
+		if expected, err = in.Acts.SF.OrganizationID(r.Context()); err != nil {
+			in.Log.Error("outbound message: cannot learn our own org id to check the sender; Salesforce will retry", zap.Error(err))
+			writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+			return
+		}
+	}
+	if expected == "" || !sameOrg(msg.OrganizationID, expected) {
 		in.Acts.Metrics.IngressRejected("salesforce", "organization")
 		in.Log.Warn("outbound message from an unexpected organization rejected", zap.String("org", msg.OrganizationID))
 		writeSOAP(w, http.StatusUnauthorized, salesforce.OutboundAck(false))
 		return
 	}
+	in.Acts.Metrics.WebhookVerified("salesforce")
 	var events []activities.ChangeEvent
+	var claimed []string
 	for _, n := range msg.Notifications {
 		id := n.Fields["Id"]
 		if id == "" {
 			continue
+		}
+		fresh, err := in.claim(r.Context(), "salesforce", n.ID)
+		if err != nil {
+			for _, c := range claimed {
+				in.release("salesforce", c)
+			}
+			in.Log.Error("outbound message: could not record the notification id; Salesforce will retry", zap.Error(err))
+			writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+			return
+		}
+		if !fresh {
+			in.Acts.Metrics.IngressRejected("salesforce", "duplicate")
+			continue
+		}
+		if n.ID != "" {
+			claimed = append(claimed, n.ID)
 		}
 		for _, p := range in.Acts.Mappings.PairsForObject(n.Object) {
 			m, _ := in.Acts.Mappings.Mapping(p)
@@ -122,6 +193,9 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := in.Acts.HandleChanges(r.Context(), events); err != nil {
+		for _, c := range claimed {
+			in.release("salesforce", c)
+		}
 		in.Log.Error("outbound message: could not hand over; Salesforce will retry", zap.Error(err))
 		writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
 		return
@@ -142,3 +216,5 @@ func sameOrg(a, b string) bool {
 	}
 	return a == b
 }
+
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }

@@ -1,0 +1,1044 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.uber.org/zap"
+
+	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/mappings"
+)
+
+// Bulk backfill (design §4.7): one activity per page of Salesforce records does what RecordSync
+// does per record, with the bulk APIs: one SOQL page, bulk transform, Jira bulk create (50 a
+// call), bulk transitions, Salesforce composite back-links (200 a call), a bulk read-back of both
+// sides, and one transaction for links, snapshots and audit. Records that fail at any step leave
+// the page and go to their per-record RecordSync workflow (and from there to dead letters).
+
+const (
+	// DefaultBulkPageSize is the SOQL page of a bulk backfill.
+	DefaultBulkPageSize = 2000
+	// DefaultBulkConcurrency bounds the bulk calls a page has in flight at once.
+	DefaultBulkConcurrency = 4
+	// BulkDefaultResolution is the resolution a transition into a done status leaves when no
+	// screen value is given (Jira's templates set Done in a post-function). Bulk transitions
+	// cannot fill screens, so records that want another resolution take that last step one
+	// issue at a time; the bulk read-back catches a site whose default differs.
+	BulkDefaultResolution = "Done"
+	// maxBulkFailuresReported caps the failures carried in a page result.
+	maxBulkFailuresReported = 20
+	// soqlInChunk is how many ids go into one SOQL Id IN (…) read-back (well under the
+	// 100,000-character statement limit).
+	soqlInChunk = 2000
+	// bulkWorkflowTTL bounds how long a worker trusts what it learned about the Jira workflow
+	// (initial status, transitions per status) before asking again.
+	bulkWorkflowTTL = 5 * time.Minute
+)
+
+// bulkWorkflowCache keeps, per Activities instance, the workflow facts every bulk page needs,
+// so pages after the first spend no calls on them. A stale entry only costs a failed transition,
+// which the page reports and the per-record path repairs.
+var bulkWorkflowCache = &workflowCache{m: map[*Activities]*workflowFacts{}}
+
+type workflowFacts struct {
+	at          time.Time
+	initial     [2]string
+	haveInitial bool
+	trans       map[string][]jira.Transition
+}
+
+type workflowCache struct {
+	mu sync.Mutex
+	m  map[*Activities]*workflowFacts
+}
+
+func (c *workflowCache) get(a *Activities) *workflowFacts {
+	f := c.m[a]
+	if f == nil || time.Since(f.at) > bulkWorkflowTTL {
+		f = &workflowFacts{at: time.Now(), trans: map[string][]jira.Transition{}}
+		c.m[a] = f
+	}
+	return f
+}
+
+func (c *workflowCache) initial(a *Activities) ([2]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.get(a)
+	return f.initial, f.haveInitial
+}
+
+func (c *workflowCache) setInitial(a *Activities, v [2]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.get(a)
+	f.initial, f.haveInitial = v, true
+}
+
+// transitions returns a copy of the cached transitions by (lower-cased) status.
+func (c *workflowCache) transitions(a *Activities) map[string][]jira.Transition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]jira.Transition{}
+	for k, v := range c.get(a).trans {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *workflowCache) setTransitions(a *Activities, status string, ts []jira.Transition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.get(a).trans[status] = ts
+}
+
+// CountInScopeInput names the pair whose records are counted.
+type CountInScopeInput struct {
+	Pair string
+}
+
+// CountInScope counts the records a pair syncs (SELECT COUNT()), for progress and ETA.
+func (a *Activities) CountInScope(ctx context.Context, in CountInScopeInput) (int, error) {
+	m, err := a.Mappings.Mapping(in.Pair)
+	if err != nil {
+		return 0, err
+	}
+	q := "SELECT COUNT() FROM " + m.Salesforce.Object
+	if w := strings.TrimSpace(m.Salesforce.Where); w != "" {
+		q += " WHERE " + w
+	}
+	res, err := a.SF.Query(ctx, q)
+	if err != nil {
+		return 0, classify(err)
+	}
+	return res.TotalSize, nil
+}
+
+// BulkPageInput is one page of a bulk backfill: the records with Id > AfterID, in id order.
+type BulkPageInput struct {
+	Pair        string
+	SfObject    string
+	JiraProject string
+	AfterID     string
+	PageSize    int
+	Concurrency int
+}
+
+// BulkFailure is a record that left the bulk path, with its catalog code.
+type BulkFailure struct {
+	SfID    string
+	Code    string
+	Message string
+}
+
+// BulkPageResult counts what one page did. LastID is the cursor of the next page; Last says no
+// records follow.
+type BulkPageResult struct {
+	Records       int
+	LastID        string
+	Last          bool
+	Created       int
+	Adopted       int
+	AlreadyLinked int
+	Failed        int
+	HandedOff     int
+	Failures      []BulkFailure
+}
+
+// BulkCheckpoint is the heartbeat detail of a page: the issues created so far, so a retried
+// attempt (a restarted worker) adopts them instead of searching Jira or creating them again.
+type BulkCheckpoint struct {
+	AfterID string
+	Stage   string
+	Created map[string][2]string // origin key → issue id, key
+}
+
+type bulkRec struct {
+	sf       FetchSalesforceResult
+	origin   string
+	desired  *mappings.Desired
+	sfSide   mappings.Projection
+	issueID  string
+	issueKey string
+	status   string
+	resol    string
+	visited  map[string]bool
+	created  bool
+	moved    []FieldChange
+	backlink []FieldChange
+	failed   *BulkFailure
+}
+
+func (r *bulkRec) fail(code catalog.Code, msg string) {
+	if r.failed == nil {
+		r.failed = &BulkFailure{SfID: r.sf.SfID, Code: string(code), Message: string(code) + ": " + msg}
+	}
+}
+
+func (r *bulkRec) ok() bool { return r.failed == nil }
+
+// BulkSyncPage syncs one page of a pair's Salesforce records to Jira with the bulk APIs. It is
+// idempotent: intents are recorded before the creates, created issues are kept in the heartbeat
+// checkpoint and the link table, and a retried page adopts what an earlier attempt created
+// (by checkpoint, link row, then origin-property search) instead of creating it again.
+func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkPageResult, error) {
+	b, err := a.Mappings.Bound(ctx, in.Pair)
+	if err != nil {
+		return nil, err
+	}
+	m := b.Mapping
+	size := in.PageSize
+	if size <= 0 || size > DefaultBulkPageSize {
+		size = DefaultBulkPageSize
+	}
+	conc := in.Concurrency
+	if conc <= 0 {
+		conc = DefaultBulkConcurrency
+	}
+	cp := BulkCheckpoint{AfterID: in.AfterID, Created: map[string][2]string{}}
+	if activity.HasHeartbeatDetails(ctx) {
+		var prev BulkCheckpoint
+		if err := activity.GetHeartbeatDetails(ctx, &prev); err == nil && prev.AfterID == in.AfterID && prev.Created != nil {
+			cp.Created = prev.Created
+		}
+	}
+	var cpMu sync.Mutex
+	beat := func(stage string) {
+		cpMu.Lock()
+		defer cpMu.Unlock()
+		cp.Stage = stage
+		activity.RecordHeartbeat(ctx, cp)
+	}
+	beat("reading")
+
+	cond := ""
+	if in.AfterID != "" {
+		cond = fmt.Sprintf("Id > '%s'", soqlEscape(in.AfterID))
+	}
+	page, err := a.SF.Query(ctx, m.SOQL(cond)+" ORDER BY Id LIMIT "+strconv.Itoa(size))
+	if err != nil {
+		return nil, classify(err)
+	}
+	res := &BulkPageResult{Records: len(page.Records), Last: len(page.Records) < size, LastID: in.AfterID}
+	if len(page.Records) == 0 {
+		res.Last = true
+		return res, nil
+	}
+	recs := make([]*bulkRec, 0, len(page.Records))
+	keys := make([]string, 0, len(page.Records))
+	for _, rec := range page.Records {
+		r := &bulkRec{sf: sfResultOf(m, rec)}
+		r.origin = "sf/" + r.sf.SfID
+		recs = append(recs, r)
+		keys = append(keys, r.origin)
+	}
+	res.LastID = recs[len(recs)-1].sf.SfID
+
+	links, err := a.Store.LinksByOrigin(ctx, keys)
+	if err != nil {
+		return nil, classify(err)
+	}
+	synced, err := a.Store.SyncedOrigins(ctx, keys)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var work, intents, search []*bulkRec
+	fields := mergeFields(b)
+	for _, r := range recs {
+		l := links[r.origin]
+		if l != nil && l.State == "linked" && l.JiraIssueID != "" && synced[r.origin] && r.sf.LinkedIssueID == l.JiraIssueID {
+			res.AlreadyLinked++
+			continue
+		}
+		if l != nil && l.State == "deleted" {
+			res.AlreadyLinked++
+			continue
+		}
+		values := r.sf.Values
+		d, err := b.ToJira(fmt.Sprintf("%s %s", m.Salesforce.Object, r.sf.SfID), func(p string) (any, bool) { v, ok := values[p]; return v, ok })
+		if err != nil {
+			r.fail(catalog.Code(ErrorCode(classify(err))), rootText(err))
+			work = append(work, r)
+			continue
+		}
+		r.desired = d
+		r.sfSide, _ = sideProjections(b, fields, d, values, nil)
+		work = append(work, r)
+		switch {
+		case l != nil && l.JiraIssueID != "":
+			r.issueID, r.issueKey = l.JiraIssueID, l.JiraIssueKey
+		case cp.Created[r.origin][0] != "":
+			r.issueID, r.issueKey = cp.Created[r.origin][0], cp.Created[r.origin][1]
+		case l != nil:
+			search = append(search, r)
+		default:
+			intents = append(intents, r)
+		}
+	}
+	if len(work) == 0 {
+		return res, nil
+	}
+
+	// Intent rows first (design §4.2), then look for issues an earlier attempt created.
+	beat("recording intents")
+	var il []store.Link
+	for _, r := range intents {
+		il = append(il, store.Link{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID})
+	}
+	if err := a.Store.RecordCreateIntents(ctx, il); err != nil {
+		return nil, classify(err)
+	}
+	if len(search) > 0 {
+		beat("looking for issues an earlier attempt created")
+		if err := a.adoptByOrigin(ctx, m, search); err != nil {
+			return nil, err
+		}
+	}
+
+	// Bulk create, 50 a call, a bounded number of calls at once.
+	var toCreate []*bulkRec
+	for _, r := range work {
+		if r.ok() && r.issueID == "" {
+			toCreate = append(toCreate, r)
+		}
+	}
+	beat("creating issues")
+	refused, err := a.bulkCreate(ctx, b, in.Pair, toCreate, conc, func(created []*bulkRec) {
+		cpMu.Lock()
+		for _, r := range created {
+			cp.Created[r.origin] = [2]string{r.issueID, r.issueKey}
+		}
+		cpMu.Unlock()
+		beat("creating issues")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Store.DropCreateIntents(ctx, refused); err != nil {
+		return nil, classify(err)
+	}
+	var newLinks []store.Link
+	for _, r := range work {
+		if r.issueID != "" {
+			newLinks = append(newLinks, store.Link{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object,
+				SfID: r.sf.SfID, JiraIssueID: r.issueID, JiraIssueKey: r.issueKey})
+			if r.created {
+				res.Created++
+			} else {
+				res.Adopted++
+			}
+		}
+	}
+	if err := a.Store.SaveLinks(ctx, newLinks); err != nil {
+		return nil, classify(err)
+	}
+
+	// Statuses: created issues sit in the workflow's initial status; adopted ones are read.
+	beat("moving statuses")
+	if err := a.bulkStatuses(ctx, work); err != nil {
+		return nil, err
+	}
+
+	// Back-links (and the fields Jira reports back) with composite collections, 200 a call.
+	beat("writing back-links")
+	if err := a.bulkBacklinks(ctx, b, work, conc); err != nil {
+		return nil, err
+	}
+
+	// Verify by bulk read of both sides, then record everything in one transaction.
+	beat("verifying")
+	verified, err := a.bulkVerify(ctx, b, work, conc)
+	if err != nil {
+		return nil, err
+	}
+	beat("recording")
+	if err := a.bulkCommit(ctx, in.Pair, m, work, verified); err != nil {
+		return nil, err
+	}
+
+	// Records that failed go to their own RecordSync workflow (and from there to dead letters).
+	for _, r := range work {
+		if r.ok() {
+			continue
+		}
+		res.Failed++
+		if len(res.Failures) < maxBulkFailuresReported {
+			res.Failures = append(res.Failures, *r.failed)
+		}
+		if a.Syncs != nil {
+			if err := a.Syncs.StartSync(ctx, SyncStart{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
+				JiraProject: in.JiraProject, Trigger: "backfill", Source: "operator"}); err != nil {
+				return nil, newError(catalog.JiraUnavailable, fmt.Sprintf("could not hand %s %s to its per-record sync: %v", m.Salesforce.Object, r.sf.SfID, err), err)
+			}
+			res.HandedOff++
+		}
+	}
+	a.Log.Info("bulk page synced", zap.String("pair", in.Pair), zap.Int("records", res.Records), zap.Int("created", res.Created),
+		zap.Int("adopted", res.Adopted), zap.Int("already_linked", res.AlreadyLinked), zap.Int("failed", res.Failed))
+	return res, nil
+}
+
+// sfResultOf turns one SOQL row into what FetchSalesforce returns for it.
+func sfResultOf(m *mappings.Mapping, rec salesforce.Record) FetchSalesforceResult {
+	out := FetchSalesforceResult{Found: true, SfID: rec.ID(), Values: map[string]any{}}
+	for _, f := range m.SOQLFields() {
+		v, _ := rec.Value(f)
+		out.Values[f] = v
+	}
+	out.Modstamp = str(out.Values["SystemModstamp"])
+	if m.Salesforce.ExternalIDField != "" {
+		out.LinkedIssueID = str(out.Values[m.Salesforce.ExternalIDField])
+	}
+	if m.Salesforce.KeyField != "" {
+		out.LinkedIssueKey = str(out.Values[m.Salesforce.KeyField])
+	}
+	return out
+}
+
+// jiraStateOf maps one issue read in bulk as FetchJira maps a single one.
+func jiraStateOf(b *mappings.Bound, is *jira.Issue) *JiraState {
+	st := &JiraState{Found: true, IssueID: is.ID, IssueKey: is.Key}
+	st.Projection = b.ProjectJira(is.Fields)
+	st.SFValues = b.ToSalesforce(is.Fields)
+	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
+	st.Updated = is.FieldString("updated")
+	return st
+}
+
+func rootText(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i > 0 && strings.ToUpper(msg[:i]) == msg[:i] {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// adoptByOrigin finds issues carrying the records' origin property (an earlier attempt created
+// them but did not live to record it), waiting out Jira's search-index lag once if some are
+// missing. Records found twice fail with JIRA_DUPLICATE_ISSUES.
+func (a *Activities) adoptByOrigin(ctx context.Context, m *mappings.Mapping, recs []*bulkRec) error {
+	byOrigin := map[string]*bulkRec{}
+	for _, r := range recs {
+		byOrigin[r.origin] = r
+	}
+	look := func(list []*bulkRec) error {
+		for start := 0; start < len(list); start += 100 {
+			chunk := list[start:min(start+100, len(list))]
+			quoted := make([]string, len(chunk))
+			for i, r := range chunk {
+				quoted[i] = `"` + r.origin + `"`
+			}
+			jql := fmt.Sprintf(`project = "%s" AND issue.property[%s].origin in (%s)`, m.Jira.Project, m.Jira.Property, strings.Join(quoted, ", "))
+			err := a.Jira.SearchEach(ctx, jira.SearchRequest{JQL: jql, Fields: []string{"key"}, Properties: []string{m.Jira.Property}, MaxResults: 100},
+				func(is *jira.Issue) error {
+					var p struct {
+						Origin string `json:"origin"`
+					}
+					_ = json.Unmarshal(is.Properties[m.Jira.Property], &p)
+					r := byOrigin[p.Origin]
+					if r == nil {
+						return nil
+					}
+					if r.issueID != "" && r.issueID != is.ID {
+						r.fail(catalog.JiraDuplicateIssues, fmt.Sprintf("issues %s and %s both carry origin %s", r.issueKey, is.Key, r.origin))
+						return nil
+					}
+					r.issueID, r.issueKey = is.ID, is.Key
+					return nil
+				})
+			if err != nil {
+				return classify(err)
+			}
+		}
+		return nil
+	}
+	if err := look(recs); err != nil {
+		return err
+	}
+	var missing []*bulkRec
+	for _, r := range recs {
+		if r.issueID == "" && r.ok() {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(a.searchLagWindow())
+	for time.Now().Before(deadline) {
+		activity.RecordHeartbeat(ctx, "waiting for Jira search index")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return look(missing)
+}
+
+// bulkCreate creates the issues of recs with POST /issue/bulk, conc calls at once, the origin
+// property set in the create request itself. It returns the origin keys Jira refused (nothing
+// was created for them); a call that fails as a whole fails the activity, to be retried.
+func (a *Activities) bulkCreate(ctx context.Context, b *mappings.Bound, pair string, recs []*bulkRec, conc int, done func([]*bulkRec)) ([]string, error) {
+	m := b.Mapping
+	var mu sync.Mutex
+	var refused []string
+	var firstErr error
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for start := 0; start < len(recs); start += jira.MaxBulkCreate {
+		chunk := recs[start:min(start+jira.MaxBulkCreate, len(recs))]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			inputs := make([]jira.IssueInput, len(chunk))
+			for i, r := range chunk {
+				fields := map[string]any{"project": map[string]any{"key": m.Jira.Project}, "issuetype": map[string]any{"name": m.Jira.IssueType}}
+				for k, v := range r.desired.Fields {
+					if v != nil {
+						fields[k] = v
+					}
+				}
+				inputs[i] = jira.IssueInput{Fields: fields, Properties: []jira.EntityProperty{{Key: m.Jira.Property, Value: map[string]any{
+					"origin": r.origin, "pair": pair, "sf_object": m.Salesforce.Object, "sf_id": r.sf.SfID}}}}
+			}
+			out, err := a.Jira.BulkCreate(ctx, inputs)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = classify(err)
+				}
+				return
+			}
+			failed := map[int]bool{}
+			for _, e := range out.Errors {
+				failed[e.FailedElementNumber] = true
+				r := chunk[e.FailedElementNumber]
+				var msgs []string
+				msgs = append(msgs, e.Messages...)
+				for _, k := range sortedKeys(e.Errors) {
+					msgs = append(msgs, k+": "+e.Errors[k])
+				}
+				r.fail(catalog.JiraValidation, fmt.Sprintf("Jira refused to create the issue of %s %s: %s", m.Salesforce.Object, r.sf.SfID, strings.Join(msgs, "; ")))
+				refused = append(refused, r.origin)
+			}
+			var created []*bulkRec
+			i := 0
+			for idx, r := range chunk {
+				if failed[idx] {
+					continue
+				}
+				if i >= len(out.Issues) {
+					break
+				}
+				r.issueID, r.issueKey, r.created = out.Issues[i].ID, out.Issues[i].Key, true
+				created = append(created, r)
+				i++
+			}
+			done(created)
+		}()
+	}
+	wg.Wait()
+	return refused, firstErr
+}
+
+// bulkStatuses walks every issue to its planned status with bulk transitions: issues are grouped
+// by the status they are in, one issue per status is asked for its transitions (cached), and
+// each round moves every group one step with one bulk call. Only a last step that must set a
+// resolution other than BulkDefaultResolution goes issue by issue.
+func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
+	var unknown []*bulkRec
+	var created []*bulkRec
+	for _, r := range work {
+		if !r.ok() || r.issueID == "" || r.desired.Status == "" {
+			continue
+		}
+		if r.created {
+			created = append(created, r)
+		} else {
+			unknown = append(unknown, r)
+		}
+	}
+	if len(created) > 0 {
+		// Every new issue starts in the workflow's initial status: read it once per worker.
+		initial, ok := bulkWorkflowCache.initial(a)
+		if !ok {
+			is, err := a.Jira.GetIssue(ctx, created[0].issueID, []string{"status", "resolution"}, nil)
+			if err != nil {
+				return classify(err)
+			}
+			initial = [2]string{is.StatusName(), is.ResolutionName()}
+			bulkWorkflowCache.setInitial(a, initial)
+		}
+		for _, r := range created {
+			r.status, r.resol = initial[0], initial[1]
+		}
+	}
+	if err := a.readStatuses(ctx, unknown); err != nil {
+		return err
+	}
+	cache := bulkWorkflowCache.transitions(a)
+	for round := 0; round < 8; round++ {
+		groups := map[string][]*bulkRec{}
+		for _, r := range work {
+			if !r.ok() || r.issueID == "" || r.desired.Status == "" {
+				continue
+			}
+			atTarget := strings.EqualFold(r.status, r.desired.Status)
+			if atTarget && (r.desired.Resolution == "" || strings.EqualFold(r.resol, r.desired.Resolution)) {
+				continue
+			}
+			groups[strings.ToLower(r.status)] = append(groups[strings.ToLower(r.status)], r)
+		}
+		if len(groups) == 0 {
+			return nil
+		}
+		type step struct {
+			t    *jira.Transition
+			recs []*bulkRec
+		}
+		steps := map[string]*step{}
+		var single []*bulkRec
+		var singleT []*jira.Transition
+		for _, st := range sortedGroupKeys(groups) {
+			rs := groups[st]
+			ts, ok := cache[st]
+			if !ok {
+				var err error
+				if ts, err = a.Jira.Transitions(ctx, rs[0].issueID); err != nil {
+					return classify(err)
+				}
+				cache[st] = ts
+				bulkWorkflowCache.setTransitions(a, st, ts)
+			}
+			for _, r := range rs {
+				if r.visited == nil {
+					r.visited = map[string]bool{}
+				}
+				r.visited[strings.ToLower(r.status)] = true
+				needLeave := strings.EqualFold(r.status, r.desired.Status)
+				var direct, next *jira.Transition
+				for i := range ts {
+					t := &ts[i]
+					if strings.EqualFold(t.To.Name, r.desired.Status) && !needLeave {
+						direct = t
+						break
+					}
+					if r.visited[strings.ToLower(t.To.Name)] && !needLeave {
+						continue
+					}
+					if next == nil || (t.To.CategoryKey == "indeterminate" && next.To.CategoryKey != "indeterminate") {
+						next = t
+					}
+				}
+				pick := direct
+				if pick == nil {
+					pick = next
+				}
+				if pick == nil {
+					r.fail(catalog.JiraStatusUnreachable, fmt.Sprintf("issue %s: status %q cannot be reached from %q", r.issueKey, r.desired.Status, r.status))
+					continue
+				}
+				if _, screen := pick.Fields["resolution"]; direct != nil && screen && r.desired.Resolution != "" && !strings.EqualFold(r.desired.Resolution, BulkDefaultResolution) {
+					single, singleT = append(single, r), append(singleT, pick)
+					continue
+				}
+				s := steps[pick.ID]
+				if s == nil {
+					s = &step{t: pick}
+					steps[pick.ID] = s
+				}
+				s.recs = append(s.recs, r)
+			}
+		}
+		var inputs []jira.BulkTransitionInput
+		byIssue := map[string]*bulkRec{}
+		target := map[string]*jira.Transition{}
+		for _, id := range sortedStepKeys(steps) {
+			s := steps[id]
+			bi := jira.BulkTransitionInput{TransitionID: id}
+			for _, r := range s.recs {
+				bi.SelectedIssueIdsOrKeys = append(bi.SelectedIssueIdsOrKeys, r.issueID)
+				byIssue[r.issueID] = r
+				target[r.issueID] = s.t
+			}
+			inputs = append(inputs, bi)
+		}
+		if len(inputs) > 0 {
+			prog, err := a.Jira.BulkTransition(ctx, inputs, 20*time.Millisecond)
+			if err != nil {
+				return classify(err)
+			}
+			for _, id := range prog.ProcessedAccessibleIssues {
+				sid := strconv.FormatInt(id, 10)
+				r, t := byIssue[sid], target[sid]
+				if r == nil {
+					continue
+				}
+				r.moveTo(t, "")
+				delete(byIssue, sid)
+			}
+			for sid, reasons := range prog.FailedAccessibleIssues {
+				if r := byIssue[sid]; r != nil {
+					r.fail(catalog.JiraStatusUnreachable, fmt.Sprintf("issue %s: bulk transition failed: %s", r.issueKey, strings.Join(reasons, "; ")))
+					delete(byIssue, sid)
+				}
+			}
+			for _, r := range byIssue {
+				r.fail(catalog.JiraNotFound, fmt.Sprintf("issue %s was not transitioned (invalid or not accessible)", r.issueKey))
+			}
+		}
+		// The last step of records that want another resolution: one call each, a few at once.
+		var mu sync.Mutex
+		var firstErr error
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for i, r := range single {
+			t := singleT[i]
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				err := a.Jira.DoTransition(ctx, r.issueID, t.ID, map[string]any{"resolution": map[string]any{"name": r.desired.Resolution}})
+				mu.Lock()
+				defer mu.Unlock()
+				var apiErr *jira.APIError
+				switch {
+				case err == nil:
+					r.moveTo(t, r.desired.Resolution)
+				case errors.As(err, &apiErr) && !apiErr.Retryable():
+					r.fail(catalog.JiraValidation, fmt.Sprintf("issue %s: transition %s: %v", r.issueKey, t.Name, err))
+				case firstErr == nil:
+					firstErr = classify(err)
+				}
+			}()
+			if i%50 == 49 {
+				activity.RecordHeartbeat(ctx, "moving statuses one by one")
+			}
+		}
+		wg.Wait()
+		if firstErr != nil {
+			return firstErr
+		}
+		activity.RecordHeartbeat(ctx, "moving statuses")
+	}
+	for _, r := range work {
+		if r.ok() && r.issueID != "" && r.desired.Status != "" && !strings.EqualFold(r.status, r.desired.Status) {
+			r.fail(catalog.JiraStatusUnreachable, fmt.Sprintf("issue %s: status %q not reached from %q", r.issueKey, r.desired.Status, r.status))
+		}
+	}
+	return nil
+}
+
+// moveTo records a transition taken: the status, and the resolution it leaves.
+func (r *bulkRec) moveTo(t *jira.Transition, resolution string) {
+	before, beforeRes := r.status, r.resol
+	r.status = t.To.Name
+	switch {
+	case t.To.CategoryKey != "done":
+		r.resol = ""
+	case resolution != "":
+		r.resol = resolution
+	case r.resol == "":
+		r.resol = BulkDefaultResolution
+	}
+	if !strings.EqualFold(before, r.status) {
+		r.moved = append(r.moved, FieldChange{Action: "transition", Field: keyStatus, Label: "Status", Before: strPtr(before), After: strPtr(r.status)})
+	}
+	if beforeRes != r.resol {
+		r.moved = append(r.moved, FieldChange{Action: "transition", Field: keyResolution, Label: "Resolution", Before: strPtr(beforeRes), After: strPtr(r.resol)})
+	}
+}
+
+// readStatuses reads the status and resolution of issues an earlier attempt created.
+func (a *Activities) readStatuses(ctx context.Context, recs []*bulkRec) error {
+	byID := map[string]*bulkRec{}
+	var ids []string
+	for _, r := range recs {
+		byID[r.issueID] = r
+		ids = append(ids, r.issueID)
+	}
+	return a.searchByIDs(ctx, ids, []string{"status", "resolution"}, func(is *jira.Issue) {
+		if r := byID[is.ID]; r != nil {
+			r.status, r.resol = is.StatusName(), is.ResolutionName()
+		}
+	})
+}
+
+// searchByIDs reads issues by id with the enhanced JQL search, 100 a page, asking for
+// read-after-write consistency on the ids (reconcileIssues takes 50).
+func (a *Activities) searchByIDs(ctx context.Context, ids []string, fields []string, fn func(*jira.Issue)) error {
+	for start := 0; start < len(ids); start += 100 {
+		chunk := ids[start:min(start+100, len(ids))]
+		var rec []int64
+		for _, id := range chunk[:min(50, len(chunk))] {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				rec = append(rec, n)
+			}
+		}
+		err := a.Jira.SearchEach(ctx, jira.SearchRequest{JQL: "id in (" + strings.Join(chunk, ",") + ")", Fields: fields, MaxResults: 100, ReconcileIssues: rec},
+			func(is *jira.Issue) error { fn(is); return nil })
+		if err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// bulkBacklinks writes the Jira id and key, and the fields Jira reports back (status,
+// resolution), to the Salesforce records with composite collections.
+func (a *Activities) bulkBacklinks(ctx context.Context, b *mappings.Bound, work []*bulkRec, conc int) error {
+	m := b.Mapping
+	var list []*bulkRec
+	var records []salesforce.Record
+	for _, r := range work {
+		if !r.ok() || r.issueID == "" {
+			continue
+		}
+		rec := salesforce.Record{"attributes": map[string]any{"type": m.Salesforce.Object}, "Id": r.sf.SfID}
+		add := func(field, before string, v any) {
+			rec[field] = v
+			action := "update"
+			if field == m.Salesforce.ExternalIDField || field == m.Salesforce.KeyField {
+				action = "link"
+			}
+			r.backlink = append(r.backlink, FieldChange{Action: action, Field: field, Label: field, Before: strPtr(before), After: strPtr(canonString(v))})
+		}
+		if r.sf.LinkedIssueID != r.issueID {
+			add(m.Salesforce.ExternalIDField, r.sf.LinkedIssueID, r.issueID)
+		}
+		if m.Salesforce.KeyField != "" && r.sf.LinkedIssueKey != r.issueKey {
+			add(m.Salesforce.KeyField, r.sf.LinkedIssueKey, r.issueKey)
+		}
+		plan := &TransformResult{Status: r.status, Resolution: r.resol, JiraFields: r.desired.Fields, SFSide: r.sfSide}
+		derived, _ := derivedSF(b, plan)
+		for _, k := range sortedAnyKeys(derived) {
+			add(k, r.sfSide["s:"+k], derived[k])
+		}
+		if len(rec) > 2 {
+			list = append(list, r)
+			records = append(records, rec)
+		}
+	}
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for start := 0; start < len(records); start += salesforce.CollectionBatchSize {
+		end := min(start+salesforce.CollectionBatchSize, len(records))
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(start, end int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := a.SF.CompositeUpdate(ctx, records[start:end], false)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = classify(err)
+				}
+				return
+			}
+			for i, sr := range out {
+				if sr.Success {
+					continue
+				}
+				var msgs []string
+				for _, e := range sr.Errors {
+					msgs = append(msgs, e.StatusCode+": "+e.Message)
+				}
+				r := list[start+i]
+				r.fail(catalog.SalesforceValidation, fmt.Sprintf("back-link to %s on %s %s: %s", r.issueKey, m.Salesforce.Object, r.sf.SfID, strings.Join(msgs, "; ")))
+			}
+		}(start, end)
+	}
+	wg.Wait()
+	return firstErr
+}
+
+type verifiedPair struct {
+	sfSide, jiraSide mappings.Projection
+	sfModstamp       string
+	jiraUpdated      string
+}
+
+// bulkVerify reads both sides back in bulk (JQL by ids, SOQL Id IN) and checks that they agree
+// field by field and that the back-link holds the issue id.
+func (a *Activities) bulkVerify(ctx context.Context, b *mappings.Bound, work []*bulkRec, conc int) (map[string]*verifiedPair, error) {
+	m := b.Mapping
+	var live []*bulkRec
+	for _, r := range work {
+		if r.ok() && r.issueID != "" {
+			live = append(live, r)
+		}
+	}
+	issues := map[string]*JiraState{}
+	sfs := map[string]*FetchSalesforceResult{}
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	jfields := append(b.JiraFieldIDs(), "updated")
+	for start := 0; start < len(live); start += 100 {
+		chunk := live[start:min(start+100, len(live))]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ids := make([]string, len(chunk))
+			for i, r := range chunk {
+				ids[i] = r.issueID
+			}
+			got := map[string]*JiraState{}
+			err := a.searchByIDs(ctx, ids, jfields, func(is *jira.Issue) { got[is.ID] = jiraStateOf(b, is) })
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			for k, v := range got {
+				issues[k] = v
+			}
+		}()
+	}
+	for start := 0; start < len(live); start += soqlInChunk {
+		chunk := live[start:min(start+soqlInChunk, len(live))]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ids := make([]string, len(chunk))
+			for i, r := range chunk {
+				ids[i] = "'" + r.sf.SfID + "'"
+			}
+			got := map[string]*FetchSalesforceResult{}
+			err := a.SF.QueryEach(ctx, m.SOQL("Id IN ("+strings.Join(ids, ",")+")"), func(rec salesforce.Record) error {
+				r := sfResultOf(m, rec)
+				got[r.SfID] = &r
+				return nil
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = classify(err)
+			}
+			for k, v := range got {
+				sfs[k] = v
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	out := map[string]*verifiedPair{}
+	for _, r := range live {
+		jr, sf := issues[r.issueID], sfs[r.sf.SfID]
+		if jr == nil || sf == nil {
+			r.fail(catalog.VerifyMismatch, fmt.Sprintf("pair %s: after writing, Salesforce found=%v and Jira found=%v", r.origin, sf != nil, jr != nil))
+			continue
+		}
+		sfSide, jiraSide, err := sidesOf(b, sf, jr)
+		if err != nil {
+			r.fail(catalog.Code(ErrorCode(classify(err))), rootText(err))
+			continue
+		}
+		var bad []string
+		for _, k := range sortedKeys(sfSide) {
+			if sfSide[k] != jiraSide[k] {
+				bad = append(bad, fmt.Sprintf("%s: Salesforce %q, Jira %q", k, sfSide[k], jiraSide[k]))
+			}
+		}
+		if sf.LinkedIssueID != r.issueID {
+			bad = append(bad, fmt.Sprintf("back-link: %s holds %q, the issue is %s", m.Salesforce.ExternalIDField, sf.LinkedIssueID, r.issueID))
+		}
+		if len(bad) > 0 {
+			r.fail(catalog.VerifyMismatch, fmt.Sprintf("pair %s (%s): %s", r.origin, r.issueKey, strings.Join(bad, "; ")))
+			continue
+		}
+		out[r.origin] = &verifiedPair{sfSide: sfSide, jiraSide: jiraSide, sfModstamp: sf.Modstamp, jiraUpdated: jr.Updated}
+	}
+	return out, nil
+}
+
+// bulkCommit records the verified pairs: links, snapshots and audit rows in one transaction.
+func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Mapping, work []*bulkRec, verified map[string]*verifiedPair) error {
+	info := activity.GetInfo(ctx)
+	now := time.Now().UTC()
+	var items []store.BulkCommit
+	for _, r := range work {
+		v := verified[r.origin]
+		if !r.ok() || v == nil {
+			continue
+		}
+		ps := store.PairState{OriginKey: r.origin, Pair: pair, MappingVersion: m.Version,
+			SfSnapshot: copyProj(v.sfSide), JiraSnapshot: copyProj(v.jiraSide), SfHash: v.sfSide.Hash(), JiraHash: v.jiraSide.Hash(),
+			SfModstamp: parseTime(v.sfModstamp), JiraUpdated: parseTime(v.jiraUpdated), SyncedAt: now,
+			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
+		var latency *int64
+		if t := parseTime(r.sf.Modstamp); t != nil {
+			ms := max(now.Sub(*t).Milliseconds(), 0)
+			latency = &ms
+		}
+		var rows []store.AuditEntry
+		add := func(system, target, direction string, c FieldChange) {
+			rows = append(rows, store.AuditEntry{At: now, Actor: a.actor(), WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+				Pass: 1, OriginKey: r.origin, Pair: pair, Direction: direction, TargetSystem: system, TargetID: target,
+				Action: c.Action, Field: c.Field, Before: c.Before, After: c.After, MappingVersion: m.Version, LatencyMS: latency, DecidedBy: "backfill"})
+		}
+		if r.created {
+			for _, f := range sortedAnyKeys(r.desired.Fields) {
+				if r.desired.Fields[f] == nil {
+					continue
+				}
+				add("jira", r.issueID, DirectionSFToJira, FieldChange{Action: "create", Field: f, After: strPtr(r.desired.Projection[f])})
+			}
+		}
+		for _, c := range r.moved {
+			add("jira", r.issueID, DirectionSFToJira, c)
+		}
+		for _, c := range r.backlink {
+			add("salesforce", r.sf.SfID, DirectionJiraToSF, c)
+		}
+		items = append(items, store.BulkCommit{Link: store.Link{OriginKey: r.origin, Pair: pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
+			JiraIssueID: r.issueID, JiraIssueKey: r.issueKey}, State: ps, Audit: rows})
+	}
+	return classify(a.Store.CommitBulk(ctx, items))
+}
+
+func sortedGroupKeys(m map[string][]*bulkRec) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedStepKeys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
