@@ -154,15 +154,24 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *Wri
 	var beforeRaw map[string]json.RawMessage
 	if !in.Create && in.ExpectUpdated != "" && (len(in.Fields) > 0 || in.Status != "") {
 		// One read serves the optimistic-concurrency check and the exact before-image.
-		got, err := a.Jira.GetIssue(ctx, in.IssueID, append(sortedAnyKeys(in.Fields), "updated"), nil)
+		got, err := a.Jira.GetIssue(ctx, in.IssueID, append(sortedAnyKeys(in.Fields), "updated", keyStatus, keyResolution), nil)
 		if err != nil {
 			return nil, classify(err)
 		}
 		if got.FieldString("updated") != in.ExpectUpdated {
-			res.Stale = true
-			return res, nil
+			if !ownEarlierJiraWrite(b, got.Fields, in.Fields) {
+				res.Stale = true
+				return res, nil
+			}
+			// An earlier attempt of this activity already wrote these values (it was cut off
+			// before reporting back): going on is idempotent, whereas planning again would take
+			// our own write for a person's edit. The before-image stays the planned one.
+			now := b.ProjectJira(got.Fields)
+			current = copyProjection(current)
+			current[keyStatus], current[keyResolution] = now[keyStatus], now[keyResolution]
+		} else {
+			beforeRaw = got.Fields
 		}
-		beforeRaw = got.Fields
 	}
 	if !in.Create && len(in.Fields) > 0 {
 		if err := a.Jira.EditIssue(ctx, res.IssueID, in.Fields); err != nil {
@@ -374,5 +383,28 @@ func sortedKeys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// ownEarlierJiraWrite reports whether the issue already holds every value the write would set,
+// which after an `updated` change means an earlier attempt of the same write got through.
+func ownEarlierJiraWrite(b *mappings.Bound, got map[string]json.RawMessage, fields map[string]any) bool {
+	if len(fields) == 0 {
+		return false
+	}
+	now := b.ProjectJira(got)
+	for k, v := range fields {
+		if now[k] != projectionOf(b, k, v) {
+			return false
+		}
+	}
+	return true
+}
+
+func copyProjection(p mappings.Projection) mappings.Projection {
+	out := make(mappings.Projection, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
 	return out
 }

@@ -120,6 +120,16 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		mi.HasBase = ps.MappingVersion != "" && len(ps.SfSnapshot) > 0
 		mi.BaseSF, mi.BaseJira = ps.SfSnapshot, ps.JiraSnapshot
 		res.SnapshotHash = mappings.Projection(ps.SfSnapshot).Hash() + mappings.Projection(ps.JiraSnapshot).Hash()
+		if len(in.OwnJira) > 0 {
+			// Our own uncommitted Jira writes count as the base, not as Jira-side changes.
+			base := copyProj(ps.JiraSnapshot)
+			for k, v := range in.OwnJira {
+				if jiraSide[k] == v {
+					base[k] = v
+				}
+			}
+			mi.BaseJira = base
+		}
 	case errors.Is(err, store.ErrNotFound):
 	default:
 		return nil, classify(err)

@@ -63,6 +63,10 @@ type TransformInput struct {
 	OriginKey string
 	SF        FetchSalesforceResult
 	Jira      JiraState
+	// OwnJira are the Jira values this pass already wrote (projection keys) before it had to plan
+	// again: a Jira field still holding our own write is not a person's edit, so the merge must
+	// not let it win over a newer Salesforce change.
+	OwnJira map[string]string `json:",omitempty"`
 	// RealtimeOnly is set when change capture triggered the pass (hybrid mode): fields marked
 	// `sync: batch` are then neither written nor moved into the snapshot, so backfill and the
 	// reconcile schedule carry them instead.

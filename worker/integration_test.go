@@ -54,6 +54,8 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
+	// workers is the stack's worker group (tests that restart the worker stop it).
+	workers *Workers
 	// Addresses for tests that run a worker in another process.
 	hostPort, dbURL, sfURL, jiraURL string
 }
@@ -192,7 +194,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
-		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL}
+		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

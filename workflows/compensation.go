@@ -70,3 +70,24 @@ func (w *recordSync) compensate(ctx workflow.Context, pass int, cause error) {
 		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**compensation incomplete**: %d step(s) could not be undone; see the history and the audit", failed))
 	}
 }
+
+// ownJiraWrites adds the Jira values a plan wrote (by projection key) to own.
+func ownJiraWrites(own map[string]string, plan activities.TransformResult) map[string]string {
+	if own == nil {
+		own = map[string]string{}
+	}
+	for f := range plan.JiraFields {
+		k := "j:" + f
+		if v, ok := plan.ExpectJira[k]; ok {
+			own[k] = v
+		}
+	}
+	if plan.Status != "" {
+		for _, k := range []string{"j:status", "j:resolution"} {
+			if v, ok := plan.ExpectJira[k]; ok {
+				own[k] = v
+			}
+		}
+	}
+	return own
+}

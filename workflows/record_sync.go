@@ -225,6 +225,8 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 	// carried are Jira changes written in a step whose Salesforce write then found the record
 	// changed; they are audited with the step that completes the pass.
 	var carried []activities.FieldChange
+	// ownJira are the Jira values this pass wrote before it had to plan again (see TransformInput).
+	var ownJira map[string]string
 	for step := 0; ; step++ {
 		if step > maxSteps {
 			return "", temporal.NewApplicationErrorWithOptions(fmt.Sprintf("pair %s: no stable plan after %d steps (a side kept changing or a create kept missing)", in.OriginKey, maxSteps),
@@ -260,7 +262,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		w.setStage(ctx, "transforming and merging")
 		var plan activities.TransformResult
 		if err := workflow.ExecuteLocalActivity(localCtx(ctx, "transform + three-way merge "+in.Pair, 5), "Transform",
-			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, RealtimeOnly: w.realtimeOnly}).Get(ctx, &plan); err != nil {
+			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, RealtimeOnly: w.realtimeOnly, OwnJira: ownJira}).Get(ctx, &plan); err != nil {
 			return "", err
 		}
 		w.result.Warnings = plan.Warnings
@@ -351,6 +353,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			}
 			w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: cur.IssueID, IssueKey: cur.IssueKey, Changes: wr.Changes})
 			jiraChanges = wr.Changes
+			ownJira = ownJiraWrites(ownJira, plan)
 		}
 		if len(plan.SFFields) > 0 || !linkOK {
 			w.setStage(ctx, "writing Salesforce")
