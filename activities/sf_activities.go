@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"go.temporal.io/sdk/activity"
@@ -187,4 +188,35 @@ func findWritten(it mappings.ActivityItem, object string, comments []jira.Commen
 func isActivityComment(text string) bool {
 	t := strings.TrimSpace(text)
 	return strings.HasPrefix(t[strings.LastIndex(t, "\n")+1:], "(from Salesforce ") && strings.HasSuffix(t, ")")
+}
+
+// ActivityChangeEvents turns a change of an activity (a Task or Event from an Outbound Message,
+// with its fields) into change events for the synced records it is logged on, so a call logged
+// in Salesforce reaches the Jira issue in real time: the record's sync writes its activities.
+// Only records already linked to an issue are signalled; others get theirs on their first sync.
+func (a *Activities) ActivityChangeEvents(ctx context.Context, object string, fields map[string]string) ([]ChangeEvent, error) {
+	var out []ChangeEvent
+	for _, p := range a.Mappings.Pairs() {
+		m, _ := a.Mappings.Mapping(p)
+		seen := map[string]bool{}
+		for _, r := range m.Activities {
+			if !strings.EqualFold(r.Object, object) {
+				continue
+			}
+			parent := fields[r.LinkField]
+			if parent == "" || seen[parent] {
+				continue
+			}
+			seen[parent] = true
+			l, err := a.Store.LinkBySalesforceID(ctx, p, parent)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, classify(err)
+			}
+			out = append(out, ChangeEvent{Pair: p, Source: SourceSalesforce, SfID: parent, JiraIssueID: l.JiraIssueID, Trigger: TriggerSalesforceOutbound})
+		}
+	}
+	return out, nil
 }

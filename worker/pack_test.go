@@ -3,19 +3,23 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
 
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/mappings"
+	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
 )
 
@@ -314,6 +318,21 @@ func (s *stack) checkActivities(t *testing.T) {
 		return nil
 	}))
 	require.Zero(t, posts, "activity comments are not echoed back as Chatter posts")
+
+	// Real time: an Outbound Message on Task reaches the worker, which syncs the Task's record;
+	// the new call is a comment on the Epic within seconds.
+	in := &ingress.Ingress{Acts: s.acts, JiraSecret: webhookSecret, Log: zap.NewNop()}
+	srv := httptest.NewServer(NewHTTPHandler(s.tc, s.acts, in))
+	t.Cleanup(srv.Close)
+	_, err = s.sfEmu.AddOutbound(sfemu.OutboundConfig{Object: "Task", URL: srv.URL + "/webhooks/salesforce", Fields: []string{"Id", "WhatId"}})
+	require.NoError(t, err)
+	newTask, err := s.sf.Create(ctx, "Task", map[string]any{"Subject": "Call: security review booked", "TaskSubtype": "Call",
+		"Status": "Completed", "WhatId": call.parent, "Description": "Customer's CISO joins."})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, n := findComment(issueID, fmt.Sprintf("(from Salesforce Task %s)", newTask))
+		return n == 1
+	}, 30*time.Second, 200*time.Millisecond, "the new call reaches the Epic through the Outbound Message")
 }
 
 func adfText(raw json.RawMessage) string { return mappings.ADFToText(raw) }

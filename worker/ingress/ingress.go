@@ -191,6 +191,14 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 			events = append(events, activities.ChangeEvent{Pair: p, Source: activities.SourceSalesforce, SfID: id,
 				JiraIssueID: n.Fields[m.Salesforce.ExternalIDField], Trigger: activities.TriggerSalesforceOutbound})
 		}
+		// A Task or Event logged on a synced record: sync that record (it writes its activities).
+		evs, err := in.Acts.ActivityChangeEvents(r.Context(), n.Object, n.Fields)
+		if err != nil {
+			in.Log.Error("outbound message: could not resolve the activity's record; Salesforce will retry", zap.Error(err))
+			writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+			return
+		}
+		events = append(events, evs...)
 	}
 	if err := in.Acts.HandleChanges(r.Context(), events); err != nil {
 		for _, c := range claimed {
