@@ -117,6 +117,9 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 		res.Changes = append(res.Changes, FieldChange{Action: "link", Field: "property:" + m.Jira.Property, Label: "origin property", After: strPtr(in.OriginKey)})
 		return res, nil
 	}
+	var linkWant any
+	var hasLink bool
+	in.Fields, linkWant, hasLink = splitIssueLink(b, in.Fields)
 	current := in.Before
 	if in.Create {
 		issue, created, err := a.createOnce(ctx, b, in)
@@ -162,6 +165,14 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (*WriteJi
 		for _, f := range sortedAnyKeys(in.Fields) {
 			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]), After: strPtr(projectionOf(b, f, in.Fields[f]))})
 		}
+	}
+
+	if hasLink && !res.Stale {
+		changes, err := a.writeIssueLink(ctx, b, res.IssueID, linkWant)
+		if err != nil {
+			return nil, err
+		}
+		res.Changes = append(res.Changes, changes...)
 	}
 
 	if in.Status != "" && (current[keyStatus] != in.Status || current[keyResolution] != in.Resolution) {

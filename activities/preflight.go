@@ -142,6 +142,9 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			return nil, fmt.Errorf("preflight: Jira permissions in %s: %w", m.Jira.Project, err)
 		}
 		rep.Merge(m.CheckJiraPermissions(have))
+		if err := checkLinkTypes(ctx, jc, m, rep); err != nil {
+			return nil, err
+		}
 	}
 	rep.Problems = sortedProblems(rep.Problems)
 	return rep, nil
