@@ -130,3 +130,24 @@ func TestLookupWrittenAsIssueLink(t *testing.T) {
 	require.Empty(t, relates(key), "removed when the lookup is cleared")
 	require.Equal(t, 3, creates())
 }
+
+// Preflight asks Jira for its link types and names the line of a link_type it lacks.
+func TestPreflightChecksLinkTypeAgainstJira(t *testing.T) {
+	e := newPreflightEnv(t)
+	raw, err := os.ReadFile("../mappings/default/feature-request-story.yaml")
+	require.NoError(t, err)
+	load := func(linkType string) *mappings.Mapping {
+		src := strings.Replace(string(raw), "    jira: parent\n    type: lookup\n", "    jira: issuelinks\n    type: lookup\n    link_type: "+linkType+"\n", 1)
+		m, err := mappings.Load("fr.yaml", []byte(src))
+		require.NoError(t, err)
+		return m
+	}
+	rep, err := activities.Preflight(e.ctx, e.sf, e.jc, []*mappings.Mapping{load("Relates")})
+	require.NoError(t, err)
+	require.Empty(t, rep.Problems, "%v", rep.Problems)
+
+	rep, err = activities.Preflight(e.ctx, e.sf, e.jc, []*mappings.Mapping{load("Relate")})
+	require.NoError(t, err)
+	require.Len(t, rep.Problems, 1)
+	require.Equal(t, `fr.yaml:46: Jira has no issue link type "Relate" (link_type of field Opportunity__r.Jira_Issue_Id__c) (fix: did you mean "Relates"?)`, rep.Problems[0].Error())
+}
