@@ -122,6 +122,9 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *Wri
 		res.Changes = append(res.Changes, FieldChange{Action: "link", Field: "property:" + m.Jira.Property, Label: "origin property", After: strPtr(in.OriginKey)})
 		return res, nil
 	}
+	var linkWant any
+	var hasLink bool
+	in.Fields, linkWant, hasLink = splitIssueLink(b, in.Fields)
 	current := in.Before
 	if in.Create {
 		issue, created, err := a.createOnce(ctx, b, in)
@@ -181,6 +184,14 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *Wri
 			res.Changes = append(res.Changes, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(current[f]),
 				After: strPtr(projectionOf(b, f, in.Fields[f])), BeforeRaw: beforeRaw[f]})
 		}
+	}
+
+	if hasLink && !res.Stale {
+		changes, err := a.writeIssueLink(ctx, b, res.IssueID, linkWant)
+		if err != nil {
+			return nil, err
+		}
+		res.Changes = append(res.Changes, changes...)
 	}
 
 	if in.Status != "" && (current[keyStatus] != in.Status || current[keyResolution] != in.Resolution) {

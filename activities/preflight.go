@@ -147,6 +147,9 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			return nil, err
 		}
 		rep.Warnings = append(rep.Warnings, broad...)
+		if err := checkLinkTypes(ctx, jc, m, rep); err != nil {
+			return nil, err
+		}
 	}
 	rep.Problems = sortedProblems(rep.Problems)
 	return rep, nil

@@ -204,7 +204,11 @@ func compatible(bf BoundField) string {
 		case TypeUser:
 			ok = st == "user"
 		case TypeLookup:
-			ok = bf.JiraID == "parent" || st == "issuelink"
+			if bf.LinkType != "" {
+				ok = bf.JiraID == IssueLinksField
+			} else {
+				ok = bf.JiraID == "parent" || st == "issuelink"
+			}
 		}
 	} else { // jira_to_sf: Jira values are read and converted, so accept more shapes
 		switch bf.Type {

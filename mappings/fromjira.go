@@ -79,6 +79,9 @@ func projectJiraValue(bf BoundField, raw json.RawMessage) string {
 	case TypePicklist, TypeMultiPicklist:
 		return projectJiraPicklist(bf, raw)
 	case TypeLookup:
+		if bf.LinkType != "" {
+			return projectIssueLinks(raw, bf.LinkType)
+		}
 		var ref struct {
 			ID string `json:"id"`
 		}

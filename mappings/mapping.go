@@ -122,12 +122,16 @@ type FieldMap struct {
 	// no Jira user has the e-mail; the user field is then cleared, and set again once the user
 	// exists.
 	Fallback string
+	// LinkType (lookup fields on jira: issuelinks only) names the Jira issue link type, e.g.
+	// Relates: the issue then carries exactly one link of that type to the related record's issue.
+	LinkType string
 	// Expr, when set, computes the value from the record instead of reading SF (which then holds
 	// the expression text, for labels); see expr.go.
 	Expr *Expr
 	Line int
 
 	fallbackLine, fallbackCol int
+	linkTypeLine              int
 
 	jiraLine, jiraCol int
 	col               int

@@ -428,6 +428,22 @@ func TestJiraOpenAPI(t *testing.T) {
 			"application": map[string]any{"type": "com.salesforce", "name": "Salesforce"},
 			"object":      map[string]any{"url": "https://example.my.salesforce.com/006000000000001AAA", "title": "Opportunity"}}, 201)
 	})
+	t.Run("issue links", func(t *testing.T) {
+		needIssue(t)
+		h.call(t, "getIssueLinkTypes", "GET", "/rest/api/3/issueLinkType", nil, 200)
+		other := decode(t, h.call(t, "createIssue", "POST", "/rest/api/3/issue", map[string]any{"fields": fields("link target")}, 201))
+		h.call(t, "linkIssues", "POST", "/rest/api/3/issueLink", map[string]any{"type": map[string]any{"name": "Relates"},
+			"inwardIssue": map[string]any{"key": key}, "outwardIssue": map[string]any{"id": other["id"]}}, 201)
+		got := decode(t, h.call(t, "getIssue", "GET", "/rest/api/3/issue/"+key+"?fields=issuelinks", nil, 200))
+		links, _ := got["fields"].(map[string]any)["issuelinks"].([]any)
+		if len(links) != 1 {
+			t.Fatalf("issuelinks: %v", got)
+		}
+		lid, _ := links[0].(map[string]any)["id"].(string)
+		h.call(t, "getIssueLink", "GET", "/rest/api/3/issueLink/"+lid, nil, 200)
+		h.call(t, "deleteIssueLink", "DELETE", "/rest/api/3/issueLink/"+lid, nil, 204)
+		h.call(t, "deleteIssueLink", "DELETE", "/rest/api/3/issueLink/"+lid, nil, 404)
+	})
 	t.Run("GET user search", func(t *testing.T) {
 		h.call(t, "findUsers", "GET", "/rest/api/3/user/search?query=integration", nil, 200)
 	})

@@ -999,6 +999,8 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 			list = append(list, s.worklogJSON(base, all[i]))
 		}
 		return map[string]any{"startAt": 0, "maxResults": 20, "total": len(all), "worklogs": list}, true
+	case "issuelinks":
+		return s.issueLinksJSON(base, is), true
 	case "subtasks":
 		out := []any{}
 		if findIssueType(is.d.TypeID).Level == 0 {
@@ -1201,6 +1203,7 @@ func (s *Server) removeLocked(is *issue) {
 	delete(s.worklogs, is.id)
 	delete(s.remoteLinks, is.id)
 	delete(s.histories, is.id)
+	s.dropIssueLinksLocked(is.id)
 	delete(s.issues, is.id)
 	delete(s.byKey, is.key)
 }

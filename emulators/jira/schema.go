@@ -201,6 +201,7 @@ var fieldDefs = []fieldDef{
 	{ID: "updated", Name: "Updated", Type: "datetime", System: "updated", Clauses: []string{"updated", "updatedDate"}},
 	{ID: "statuscategorychangedate", Name: "Status Category Changed", Type: "datetime", System: "statuscategorychangedate"},
 	{ID: "subtasks", Name: "Sub-tasks", Type: "array", Items: "issuelinks", System: "subtasks"},
+	{ID: "issuelinks", Name: "Linked Issues", Type: "array", Items: "issuelinks", System: "issuelinks"},
 	{ID: "comment", Name: "Comment", Type: "comments-page", System: "comment"},
 	{ID: "worklog", Name: "Log Work", Type: "array", Items: "worklog", System: "worklog"},
 	{ID: FieldStartDate, Name: "Start date", Custom: true, Type: "date", CustomType: "com.atlassian.jira.plugin.system.customfieldtypes:datepicker", CustomID: 10015, Kind: kindDate, OnScreen: true},

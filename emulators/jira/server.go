@@ -116,7 +116,10 @@ type Server struct {
 	nextWorklog int64
 	nextLink    int64
 	nextHistory int64
-	muteEvents  bool // seeding without webhooks
+	// issueLinks holds issue-to-issue links by id (issuelinks.go).
+	issueLinks    map[int64]*issueLink
+	nextIssueLink int64
+	muteEvents    bool // seeding without webhooks
 
 	denied  atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
 	granted atomic.Pointer[map[string]bool] // broad permissions given (permissions.go)
@@ -190,6 +193,7 @@ func (s *Server) resetLocked() {
 	s.worklogs = map[int64][]*worklog{}
 	s.remoteLinks = map[int64][]*remoteLink{}
 	s.histories = map[int64][]*history{}
+	s.issueLinks, s.nextIssueLink = map[int64]*issueLink{}, 10000
 	s.nextComment, s.nextWorklog, s.nextLink, s.nextHistory = 10000, 10000, 10000, 10000
 	s.nextUser = 0
 	s.resetUsersLocked()
@@ -241,6 +245,10 @@ func (s *Server) routes() {
 	h("POST /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handlePutRemoteLink)
 	h("DELETE /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handleDeleteRemoteLink)
 	h("DELETE /rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}", s.handleDeleteRemoteLink)
+	h("POST /rest/api/3/issueLink", s.handleCreateIssueLink)
+	h("GET /rest/api/3/issueLink/{linkId}", s.handleGetIssueLink)
+	h("DELETE /rest/api/3/issueLink/{linkId}", s.handleDeleteIssueLink)
+	h("GET /rest/api/3/issueLinkType", s.handleIssueLinkTypes)
 	h("GET /rest/api/3/user/search", s.handleUserSearch)
 	h("GET /rest/api/3/user", s.handleGetUser)
 	h("POST /rest/webhooks/1.0/webhook", s.handleCreateWebhook)
