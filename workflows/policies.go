@@ -53,7 +53,8 @@ const (
 //
 //	read        1s ×2 → 30s, 10 attempts (≈ 4 min): fetches and listing, idempotent
 //	write       2s ×2 → 1m,   8 attempts (≈ 4 min): writes are idempotent (upsert, create intent)
-//	verify      2s ×2 → 20s,  4 attempts: a value that does not stick is not fixed by waiting long
+//	verify      2s ×2 → 20s,  6 attempts (≈ 1 min): re-reads both sides, so it must ride out a
+//	            burst of 503s, but a value that does not stick is not fixed by waiting long
 //	record     0.5s ×2 → 10s, 10 attempts: PostgreSQL, survives a restart or a killed connection
 //	dead letter 1s ×2 → 30s, 30 attempts: losing the dead letter would lose the failure
 //	compensate  2s ×2 → 1m,  10 attempts: undoing a partial write is worth waiting for
@@ -68,7 +69,7 @@ func Policy(step Step) *temporal.RetryPolicy {
 	case StepWrite:
 		return &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 8}
 	case StepVerify:
-		return &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second, MaximumAttempts: 4}
+		return &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second, MaximumAttempts: 6}
 	case StepRecord:
 		return &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 10}
 	case StepDeadLetter:
