@@ -30,14 +30,11 @@ func conflictsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(cmd.Context(), cfg.Database.URL)
+			st, err := openMigratedStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.Migrate(cmd.Context()); err != nil {
-				return err
-			}
 			cs, err := st.OpenConflicts(cmd.Context(), "")
 			if err != nil {
 				return err

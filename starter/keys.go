@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sfjira/sfjira/internal/codec"
-	"github.com/sfjira/sfjira/internal/store"
 )
 
 func keysCmd(g *globals) *cobra.Command {
@@ -67,14 +66,11 @@ func keysRotateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(cmd.Context(), cfg.Database.URL)
+			st, err := openMigratedStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.Migrate(cmd.Context()); err != nil {
-				return err
-			}
 			ts, err := st.Tokens(kr)
 			if err != nil {
 				return err
@@ -111,14 +107,11 @@ func keysStatusCmd(g *globals) *cobra.Command {
 			if kr == nil {
 				return fmt.Errorf("no keyring configured: payloads and tokens are not encrypted (fix: `sfjira keys generate`, then export %s)", cfg.Security.KeyringEnv)
 			}
-			st, err := store.Open(cmd.Context(), cfg.Database.URL)
+			st, err := openMigratedStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.Migrate(cmd.Context()); err != nil {
-				return err
-			}
 			ts, _ := st.Tokens(kr)
 			use, err := ts.TokenKeyUse(cmd.Context())
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
+	"github.com/sfjira/sfjira/internal/store"
 )
 
 // usageError marks errors in how the command was called (exit code 2).
@@ -45,6 +46,20 @@ func (g *globals) load() (*config.Config, *zap.Logger, error) {
 		return nil, nil, err
 	}
 	return cfg, log, nil
+}
+
+// openMigratedStore opens the connector's database and applies pending migrations, for commands
+// that may be the first to touch a fresh database. Close the store when done.
+func openMigratedStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func main() {
