@@ -409,3 +409,66 @@ func TestPollSalesforceIdenticalTimestampsAndRestart(t *testing.T) {
 	require.Equal(t, "sf/"+ids[1], rec.got[1].OriginKey)
 	require.Equal(t, activities.TriggerSalesforcePoll, rec.got[1].Trigger)
 }
+
+// A person reopens the issue while the pass that moved it to Done verifies: the status reads as
+// before, but the changelog shows the write landed and a later change: not a failed write.
+func TestVerifyTellsAReopenAfterTheWriteFromAWriteThatDidNotStick(t *testing.T) {
+	f := newFixture(t)
+	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
+	vr := f.syncOnce(t, id)
+	require.Equal(t, "To Do", vr.JiraSide["j:status"])
+	link, err := f.acts.Store.GetLink(f.ctx, "sf/"+id)
+	require.NoError(t, err)
+	readAt := func() activities.JiraState {
+		v, err := f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: "sf/" + id})
+		require.NoError(t, err)
+		var cur activities.JiraState
+		require.NoError(t, v.Get(&cur))
+		return cur
+	}
+	check := activities.VerifyCheck{Key: "j:status", Label: "Status", Side: "jira", Want: "Done", Before: "To Do"}
+	verify := func(readUpdated string) (*activities.VerifyPairResult, error) {
+		v, err := f.env.ExecuteActivity(f.acts.VerifyPair, activities.VerifyPairInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID,
+			Checks: []activities.VerifyCheck{check}, JiraReadUpdated: readUpdated})
+		if err != nil {
+			return nil, err
+		}
+		var res activities.VerifyPairResult
+		require.NoError(t, v.Get(&res))
+		return &res, nil
+	}
+
+	// The pass reads the issue, then writes Done (two hops) …
+	before := readAt()
+	time.Sleep(5 * time.Millisecond) // the emulator's clock has millisecond resolution, like Jira's
+	_, err = f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: "sf/" + id, SfID: id, IssueID: link.JiraIssueID,
+		Status: "Done", Resolution: "Done", Before: before.Projection})
+	require.NoError(t, err)
+	// … and a person reopens it before verification reads it.
+	time.Sleep(5 * time.Millisecond)
+	ts, err := f.acts.Jira.Transitions(f.ctx, link.JiraIssueID)
+	require.NoError(t, err)
+	reopened := false
+	for _, tr := range ts {
+		if tr.Name == "Reopen" {
+			require.NoError(t, f.acts.Jira.DoTransition(f.ctx, link.JiraIssueID, tr.ID, nil))
+			reopened = true
+		}
+	}
+	require.True(t, reopened, "the emulator's workflow has a Reopen transition from Done")
+	is, err := f.acts.Jira.GetIssue(f.ctx, link.JiraIssueID, []string{"status"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "To Do", is.StatusName())
+
+	res, err := verify(before.Updated)
+	require.NoError(t, err, "a reopen after the write is the person's change, not a failed write")
+	require.Equal(t, []string{"Status"}, res.EditedAfterWrite)
+
+	// A pass that read the issue after all of that and "wrote" Done without it landing: the
+	// changelog from its read on has no such write, so it is a mismatch as before.
+	after := readAt()
+	_, err = verify(after.Updated)
+	app := appErr(t, err)
+	require.Equal(t, string(catalog.VerifyMismatch), app.Type())
+	require.Contains(t, app.Error(), "Status")
+}

@@ -253,6 +253,9 @@ type VerifyPairInput struct {
 	SfID      string
 	IssueID   string
 	Checks    []VerifyCheck
+	// JiraReadUpdated is the issue's `updated` when the pass read it: changelog entries from then
+	// on are this pass's writes and whatever people did after them.
+	JiraReadUpdated string
 }
 
 // VerifyPairResult is the verified state of both sides: the new last-synced snapshot.
@@ -262,6 +265,10 @@ type VerifyPairResult struct {
 	SfModstamp  string
 	JiraUpdated string
 	IssueKey    string
+	// EditedAfterWrite names the checked fields that read as before because someone changed
+	// them back after this pass's write stuck (the changelog shows both): their change is the
+	// next pass's input, not a failed write.
+	EditedAfterWrite []string
 }
 
 // CommitSyncInput is everything one sync pass writes to the store.

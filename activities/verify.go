@@ -3,15 +3,20 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/jira"
 )
 
 // VerifyPair reads both sides back after a write and checks every value the pass wrote. A value
 // still at its old state means the write did not stick (a validation rule, a Jira automation):
-// that fails retryably, a few times. A third value means someone edited the field meanwhile;
-// that is fine, their change arrives as its own event. It returns both sides as read.
+// that fails retryably, a few times — unless, on the Jira side, the issue's changelog shows the
+// write landed and a later change set the field back (a person reopening the issue while the
+// pass verifies). A third value, or such a later change, means someone edited the field after
+// the write; that is fine, their change arrives as its own event and the next pass merges it
+// against the snapshot this pass records. It returns both sides as read.
 func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*VerifyPairResult, error) {
 	b, err := a.Mappings.Bound(ctx, in.Pair)
 	if err != nil {
@@ -32,7 +37,9 @@ func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*Verif
 	if err != nil {
 		return nil, classify(err)
 	}
-	var bad []string
+	var bad, editedAfter []string
+	var changelog []jira.ChangeHistory
+	changelogRead := false
 	for _, c := range in.Checks {
 		got := jiraSide[c.Key]
 		if c.Side == WinnerSF {
@@ -41,6 +48,20 @@ func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*Verif
 		switch got {
 		case c.Want:
 		case c.Before:
+			if c.Side == WinnerJira && in.JiraReadUpdated != "" {
+				// One changelog read, only on this rare path, settles whether the write landed.
+				if !changelogRead {
+					changelog, err = a.Jira.IssueChangelog(ctx, jr.IssueID)
+					if err != nil {
+						return nil, classify(err)
+					}
+					changelogRead = true
+				}
+				if changedBackAfterWrite(changelog, strings.TrimPrefix(c.Key, "j:"), c.Want, in.JiraReadUpdated) {
+					editedAfter = append(editedAfter, c.Label)
+					continue
+				}
+			}
 			// Still the old value: the write did not stick (a validation rule, an automation).
 			bad = append(bad, fmt.Sprintf("%s on %s: wrote %q, reads %q", c.Label, sideName(c.Side), c.Want, got))
 		default:
@@ -54,7 +75,53 @@ func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*Verif
 	if len(bad) > 0 {
 		return nil, newError(catalog.VerifyMismatch, fmt.Sprintf("pair %s (%s): %s", in.OriginKey, jr.IssueKey, strings.Join(bad, "; ")), nil)
 	}
-	return &VerifyPairResult{SFSide: sfSide, JiraSide: jiraSide, SfModstamp: sf.Modstamp, JiraUpdated: jr.Updated, IssueKey: jr.IssueKey}, nil
+	return &VerifyPairResult{SFSide: sfSide, JiraSide: jiraSide, SfModstamp: sf.Modstamp, JiraUpdated: jr.Updated, IssueKey: jr.IssueKey,
+		EditedAfterWrite: editedAfter}, nil
+}
+
+// changedBackAfterWrite reports whether the changelog shows, from the pass's read on (since),
+// an entry setting fieldID to want (the pass's write) followed by a later entry changing that
+// field again. Without the first the write did not stick; without the second the value reading
+// as before is unexplained — both stay mismatches.
+func changedBackAfterWrite(histories []jira.ChangeHistory, fieldID, want, since string) bool {
+	from := parseTime(since)
+	if from == nil {
+		return false
+	}
+	wrote := false
+	for _, h := range histories {
+		at := parseTime(h.Created)
+		if at == nil || at.Before(*from) {
+			continue
+		}
+		for _, it := range h.Items {
+			if it.FieldID != fieldID && !strings.EqualFold(it.Field, fieldID) {
+				continue
+			}
+			switch {
+			case wrote:
+				return true
+			case sameChangeValue(it.ToString, want) || sameChangeValue(it.To, want):
+				wrote = true
+			}
+		}
+	}
+	return false
+}
+
+// sameChangeValue compares a changelog value with a projected one: the same text (case aside),
+// the same number (777 and 777.00), or the same date (changelogs render "2027-03-31 00:00:00.0").
+func sameChangeValue(v, want string) bool {
+	got := strings.TrimSpace(v)
+	if strings.EqualFold(got, strings.TrimSpace(want)) {
+		return true
+	}
+	if g, err := strconv.ParseFloat(got, 64); err == nil {
+		if w, err := strconv.ParseFloat(strings.TrimSpace(want), 64); err == nil {
+			return g == w
+		}
+	}
+	return len(want) == len("2006-01-02") && strings.HasPrefix(got, want+" 00:00:00")
 }
 
 func sideName(side string) string {

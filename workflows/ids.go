@@ -26,6 +26,11 @@ type SyncRequest struct {
 const (
 	TriggerManual   = "manual"
 	TriggerBackfill = "backfill"
+	// TriggerRetry and TriggerJiraRetry mark a run started because changes arrived while the
+	// previous run of the pair was failing (the Jira form when one came from Jira, so its
+	// comments are mirrored).
+	TriggerRetry     = "retry_after_failure"
+	TriggerJiraRetry = "jira_retry_after_failure"
 )
 
 // SalesforceOriginKey is the origin key of a pair whose first record is a Salesforce record.

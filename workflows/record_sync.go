@@ -33,6 +33,8 @@ type RecordSyncInput struct {
 	Trigger     string
 	// JiraProject is only used for the search attribute; the mapping decides the real project.
 	JiraProject string
+	// RetriesAfterFailure counts the runs in a row started by retryAfterFailure.
+	RetriesAfterFailure int
 }
 
 // RecordSyncResult summarises what the run did.
@@ -83,6 +85,10 @@ type recordSync struct {
 	// undo holds those writes, in the order they were made, until the pass is recorded.
 	compensates bool
 	undo        []activities.UndoStep
+	// rerun asks for another pass without waiting for a signal (see VerifyPairResult.EditedAfterWrite).
+	rerun bool
+	// editNotes keep those edits in the result's warnings across passes.
+	editNotes []string
 }
 
 var a *activities.Activities
@@ -136,10 +142,16 @@ func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 		outcome, err := w.pass(ctx, w.result.Passes)
 		if err != nil {
 			w.compensate(ctx, w.result.Passes, err)
-			return nil, w.fail(ctx, err)
+			ferr := w.fail(ctx, err)
+			if next, ok := w.retryAfterFailure(ctx); ok {
+				return nil, workflow.NewContinueAsNewError(ctx, RecordSync, next)
+			}
+			return nil, ferr
 		}
 		w.result.Outcome = merge(w.result.Outcome, outcome)
-		if !w.pending() {
+		again := w.rerun && workflow.GetVersion(ctx, rerunAfterEditVersion, workflow.DefaultVersion, 1) >= 1
+		w.rerun = false
+		if !w.pending() && !again {
 			break
 		}
 		if w.result.Passes >= maxPassesPerRun {
@@ -152,6 +164,39 @@ func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 	w.stage = "done: " + w.result.Outcome
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** after %d pass(es); Jira issue %s", w.result.Outcome, w.result.Passes, w.result.IssueKey))
 	return w.result, workflow.UpsertTypedSearchAttributes(ctx, SyncOutcomeKey.ValueSet(w.result.Outcome), ErrorCodeKey.ValueUnset())
+}
+
+// rerunAfterEditVersion guards the extra pass after a Jira edit seen by verification, so
+// histories recorded before it replay.
+const rerunAfterEditVersion = "rerun-after-edit-during-verify"
+
+// retryAfterFailureVersion guards retryAfterFailure, so histories recorded before it replay.
+const retryAfterFailureVersion = "retry-after-failure-with-pending-changes"
+
+// maxRetriesAfterFailure bounds how many runs in a row a pair starts because change events
+// arrived while the previous run was failing. The bound matters: compensation's own writes come
+// back as events too, and a pair whose failure persists must settle in the dead letters.
+const maxRetriesAfterFailure = 1
+
+// retryAfterFailure decides what happens to change events that arrived while a run was failing
+// (its dead letter is already recorded): completing would drop them, and one of them may be the
+// fix (a person correcting the record). So the pair gets one more run, as a continuation, which
+// reads both sides afresh; if it succeeds, the dead letter is resolved.
+func (w *recordSync) retryAfterFailure(ctx workflow.Context) (RecordSyncInput, bool) {
+	if !w.pending() || w.in.RetriesAfterFailure >= maxRetriesAfterFailure {
+		return RecordSyncInput{}, false
+	}
+	if workflow.GetVersion(ctx, retryAfterFailureVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return RecordSyncInput{}, false
+	}
+	w.drain()
+	next := w.in
+	next.SfID, next.Trigger = w.result.SfID, TriggerRetry
+	if w.fromJira {
+		next.Trigger = TriggerJiraRetry
+	}
+	next.RetriesAfterFailure++
+	return next, true
 }
 
 // drain consumes every pending signal: one pass covers them all, which is what coalesces bursts.
@@ -265,7 +310,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			activities.TransformInput{Pair: in.Pair, OriginKey: in.OriginKey, SF: src, Jira: cur, RealtimeOnly: w.realtimeOnly, OwnJira: ownJira}).Get(ctx, &plan); err != nil {
 			return "", err
 		}
-		w.result.Warnings = plan.Warnings
+		w.result.Warnings = append(append([]string(nil), w.editNotes...), plan.Warnings...)
 		switch {
 		case plan.Skip != "":
 			w.setStage(ctx, "nothing to do: "+plan.Skip)
@@ -376,9 +421,17 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		w.setStage(ctx, "verifying both sides")
 		var vr activities.VerifyPairResult
 		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepVerify, "verify "+cur.IssueKey+" ⇄ "+src.SfID), a.VerifyPair, activities.VerifyPairInput{
-			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Checks: plan.Checks,
+			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Checks: plan.Checks, JiraReadUpdated: cur.Updated,
 		}).Get(ctx, &vr); err != nil {
 			return "", err
+		}
+		if len(vr.EditedAfterWrite) > 0 {
+			// Someone changed what this pass wrote once it had landed: record this pass, then
+			// merge their change in another pass even if its event has not arrived yet.
+			w.rerun = true
+			note := "changed on Jira after this pass wrote it: " + strings.Join(vr.EditedAfterWrite, ", ")
+			w.editNotes = append(w.editNotes, note)
+			w.result.Warnings = append(w.result.Warnings, note)
 		}
 		w.noteChanges(jiraChanges)
 		w.noteChanges(sfChanges)
