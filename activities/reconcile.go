@@ -29,13 +29,16 @@ const (
 	// DriftField is a linked pair where a side differs from the last-synced snapshot (a change
 	// that change capture missed).
 	DriftField = "field_drift"
+	// DriftMappingChanged is a linked pair last synced with another version of its mapping: it is
+	// synced again with the current one, so a changed mapping leaves no old values behind.
+	DriftMappingChanged = "mapping_changed"
 	// DriftUnlinkedDuplicate is a Jira issue carrying an origin whose pair is linked to another
 	// issue: reported, never deleted automatically.
 	DriftUnlinkedDuplicate = "unlinked_duplicate"
 )
 
 // DriftKinds lists the kinds in report order.
-var DriftKinds = []string{DriftMissingTarget, DriftOrphanLink, DriftField, DriftUnlinkedDuplicate}
+var DriftKinds = []string{DriftMissingTarget, DriftOrphanLink, DriftField, DriftMappingChanged, DriftUnlinkedDuplicate}
 
 const (
 	reconcileExamplesPerKind = 5
@@ -101,8 +104,10 @@ type reconcileState struct {
 	byIssue map[string]*store.PairSummary
 	seenSF  map[string]bool
 	drift   map[string]bool // origin keys with field drift
-	handoff map[string]store.PairSummary
-	missing []string // Salesforce ids without a linked issue
+	// remapped are the drifted origin keys last synced with another mapping version.
+	remapped map[string]bool
+	handoff  map[string]store.PairSummary
+	missing  []string // Salesforce ids without a linked issue
 }
 
 func (st *reconcileState) find(kind, origin, sfID, key, detail string) {
@@ -147,7 +152,7 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 	}
 	rep.FullScan = rep.Since.IsZero()
 	st := &reconcileState{rep: rep, byOrig: map[string]*store.PairSummary{}, bySF: map[string]*store.PairSummary{}, byIssue: map[string]*store.PairSummary{},
-		seenSF: map[string]bool{}, drift: map[string]bool{}, handoff: map[string]store.PairSummary{}}
+		seenSF: map[string]bool{}, drift: map[string]bool{}, remapped: map[string]bool{}, handoff: map[string]store.PairSummary{}}
 	if err := a.Store.PairSummaries(ctx, in.Pair, func(p store.PairSummary) error {
 		p2 := p
 		st.byOrig[p.OriginKey] = &p2
@@ -194,6 +199,12 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 		if err != nil {
 			st.find(DriftField, link.OriginKey, sf.SfID, link.JiraIssueKey, "cannot be mapped: "+rootText(err))
 			st.handoff[link.OriginKey] = *link
+			return nil
+		}
+		if link.HasSnapshot && link.MappingVersion != "" && link.MappingVersion != m.Version {
+			st.find(DriftMappingChanged, link.OriginKey, sf.SfID, link.JiraIssueKey, "synced with mapping version "+link.MappingVersion+", now "+m.Version)
+			st.drift[link.OriginKey] = true
+			st.remapped[link.OriginKey] = true
 			return nil
 		}
 		sfSide, _ := sideProjections(b, fields, d, values, nil)
@@ -289,10 +300,18 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 		if err != nil {
 			return nil, err
 		}
-		rep.Repaired[DriftField] = repaired
+		remappedLeft := 0
 		for _, p := range more {
 			st.handoff[p.OriginKey] = p
+			if st.remapped[p.OriginKey] {
+				remappedLeft++
+			}
 		}
+		if n := len(st.remapped); n > 0 {
+			rep.Repaired[DriftMappingChanged] = n - remappedLeft
+			repaired -= n - remappedLeft
+		}
+		rep.Repaired[DriftField] = repaired
 		for _, id := range st.missing {
 			st.handoff["sf/"+id] = store.PairSummary{OriginKey: "sf/" + id, SfID: id}
 		}

@@ -20,7 +20,8 @@ func reconcileCmd(g *globals) *cobra.Command {
 		Use:   "reconcile",
 		Short: "Find and repair drift between Salesforce, Jira and the last-synced state",
 		Long: `reconcile compares both systems with the pair state: records without an issue (missing_target),
-links whose records are gone (orphan_link), sides that changed without an event (field_drift) and
+links whose records are gone (orphan_link), sides that changed without an event (field_drift), pairs
+last synced with another version of their mapping (mapping_changed, synced again with the current one) and
 issues carrying an origin linked elsewhere (unlinked_duplicate). It runs on the schedule that
 ` + "`sfjira setup`" + ` creates; run it now with ` + "`reconcile run`" + ` and read the last reports with ` + "`reconcile report`" + `.`,
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/jackc/pgx/v5"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,7 +63,7 @@ func TestEndToEndReconcile(t *testing.T) {
 
 	jiraWrites, sfWrites := writes(s.jiraEmu.Stats()), writes(s.sfEmu.Stats())
 	_, dry := s.reconcile(workflows.ReconcileInput{DryRun: true})
-	want := map[string]int{activities.DriftField: 6, activities.DriftOrphanLink: 1, activities.DriftMissingTarget: 1, activities.DriftUnlinkedDuplicate: 1}
+	want := map[string]int{activities.DriftField: 6, activities.DriftOrphanLink: 1, activities.DriftMissingTarget: 1, activities.DriftUnlinkedDuplicate: 1, activities.DriftMappingChanged: 0}
 	require.Equal(t, want, dry.Found, "%s", workflows.ReportMarkdown(&dry))
 	require.Equal(t, jiraWrites, writes(s.jiraEmu.Stats()), "a dry run writes nothing to Jira")
 	require.Equal(t, sfWrites, writes(s.sfEmu.Stats()), "a dry run writes nothing to Salesforce")
@@ -91,7 +92,7 @@ func TestEndToEndReconcile(t *testing.T) {
 
 	_, after := s.reconcile(workflows.ReconcileInput{})
 	require.False(t, after.FullScan, "the next run reads Jira incrementally")
-	require.Equal(t, map[string]int{activities.DriftField: 0, activities.DriftOrphanLink: 0, activities.DriftMissingTarget: 0, activities.DriftUnlinkedDuplicate: 1},
+	require.Equal(t, map[string]int{activities.DriftField: 0, activities.DriftOrphanLink: 0, activities.DriftMissingTarget: 0, activities.DriftUnlinkedDuplicate: 1, activities.DriftMappingChanged: 0},
 		after.Found, "%s", workflows.ReportMarkdown(&after))
 	require.Equal(t, dup.Key, after.Examples[0].IssueKey)
 
@@ -101,6 +102,57 @@ func TestEndToEndReconcile(t *testing.T) {
 	if dir := os.Getenv("SFJIRA_RECORD_HISTORY"); dir != "" {
 		saveHistory(t, s, run.GetID(), run.GetRunID(), filepath.Join(dir, "reconcile.json"))
 	}
+}
+
+// Pairs last synced with an older version of the mapping are synced again with the current one:
+// here the older mapping had written summaries with a prefix the current one no longer has, and no
+// event ever arrives for these records. Reconciliation finds them by mapping version, rewrites the
+// summaries from the current mapping and records the new version.
+func TestReconcileResyncsPairsOfAnOlderMappingVersion(t *testing.T) {
+	s := newStack(t, 12)
+	ctx := s.ctx
+	_, bf := s.bulkBackfill(s.queue, workflows.BulkBackfillInput{})
+	require.Zero(t, bf.Failed)
+	var recs []salesforce.Record
+	require.NoError(t, s.sf.QueryEach(ctx, "SELECT Id, Name, Jira_Issue_Id__c FROM Opportunity ORDER BY Id LIMIT 4", func(r salesforce.Record) error {
+		recs = append(recs, r)
+		return nil
+	}))
+	db, err := pgx.Connect(ctx, s.dbURL)
+	require.NoError(t, err)
+	defer db.Close(ctx)
+	for _, r := range recs {
+		issueID, _ := r.Value("Jira_Issue_Id__c")
+		name, _ := r.Value("Name")
+		old := "OLD MAPPING: " + name.(string)
+		// What the older mapping left: the Jira summary and both snapshot sides with its wording.
+		require.NoError(t, s.jira.EditIssue(ctx, issueID.(string), map[string]any{"summary": old}))
+		tag, err := db.Exec(ctx, `UPDATE pair_state SET mapping_version = '0ld0ld0ld0ld',
+			sf_snapshot = jsonb_set(sf_snapshot, '{j:summary}', to_jsonb($2::text)),
+			jira_snapshot = jsonb_set(jira_snapshot, '{j:summary}', to_jsonb($2::text)) WHERE origin_key = $1`, "sf/"+r.ID(), old)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, tag.RowsAffected())
+	}
+
+	_, dry := s.reconcile(workflows.ReconcileInput{DryRun: true})
+	require.Equal(t, 4, dry.Found[activities.DriftMappingChanged], "%s", workflows.ReportMarkdown(&dry))
+	require.Zero(t, dry.Found[activities.DriftField], "pairs of an older mapping are reported once, by version")
+
+	_, rep := s.reconcile(workflows.ReconcileInput{})
+	require.Equal(t, 4, rep.Found[activities.DriftMappingChanged])
+	require.Equal(t, 4, rep.Repaired[activities.DriftMappingChanged], "%s", workflows.ReportMarkdown(&rep))
+	for _, r := range recs {
+		issueID, _ := r.Value("Jira_Issue_Id__c")
+		name, _ := r.Value("Name")
+		is, err := s.jira.GetIssue(ctx, issueID.(string), []string{"summary"}, nil)
+		require.NoError(t, err)
+		require.Equal(t, name, is.FieldString("summary"), "the current mapping's value replaces the old one")
+		ps, err := s.store.GetPairState(ctx, "sf/"+r.ID())
+		require.NoError(t, err)
+		require.Equal(t, s.mapping.Version, ps.MappingVersion)
+	}
+	_, after := s.reconcile(workflows.ReconcileInput{})
+	require.Zero(t, after.Total(), "%s", workflows.ReportMarkdown(&after))
 }
 
 func mustAccount(t *testing.T, s *stack) string {

@@ -187,13 +187,15 @@ type PairSummary struct {
 	HasSnapshot  bool
 	// SyncedAt is when the snapshot was recorded (Unix milliseconds, 0 without one).
 	SyncedAtMS int64
+	// MappingVersion is the version of the mapping the snapshot was made with ("" without one).
+	MappingVersion string
 }
 
 // PairSummaries streams every link of a pair with its snapshot hashes (one query, no snapshots).
 func (s *Store) PairSummaries(ctx context.Context, pair string, fn func(PairSummary) error) error {
 	rows, err := s.pool.Query(ctx, `SELECT l.origin_key, coalesce(l.sf_id,''), coalesce(l.jira_issue_id,''), coalesce(l.jira_issue_key,''),
 		l.state, coalesce(p.sf_hash,''), coalesce(p.jira_hash,''), p.origin_key IS NOT NULL,
-		coalesce((extract(epoch from p.synced_at)*1000)::bigint, 0)
+		coalesce((extract(epoch from p.synced_at)*1000)::bigint, 0), coalesce(p.mapping_version,'')
 		FROM links l LEFT JOIN pair_state p ON p.origin_key = l.origin_key WHERE l.pair = $1`, pair)
 	if err != nil {
 		return unavailable("read pair summaries", err)
@@ -201,7 +203,7 @@ func (s *Store) PairSummaries(ctx context.Context, pair string, fn func(PairSumm
 	defer rows.Close()
 	for rows.Next() {
 		var p PairSummary
-		if err := rows.Scan(&p.OriginKey, &p.SfID, &p.JiraIssueID, &p.JiraIssueKey, &p.State, &p.SfHash, &p.JiraHash, &p.HasSnapshot, &p.SyncedAtMS); err != nil {
+		if err := rows.Scan(&p.OriginKey, &p.SfID, &p.JiraIssueID, &p.JiraIssueKey, &p.State, &p.SfHash, &p.JiraHash, &p.HasSnapshot, &p.SyncedAtMS, &p.MappingVersion); err != nil {
 			return unavailable("read pair summaries", err)
 		}
 		if err := fn(p); err != nil {
