@@ -229,3 +229,23 @@ func TestIssueLinkChangedInJiraMovesLookup(t *testing.T) {
 	}
 	assert.Equal(t, opps[1], f.featureRequestOpportunity(t, frID), "nothing was written")
 }
+
+// Preflight checks the field a lookup writes back, on the live schema: it must be an updateable
+// lookup. CreatedBy is a relationship whose field (CreatedById) Salesforce never lets anyone write.
+func TestPreflightChecksLookupFieldWrittenBack(t *testing.T) {
+	e := newPreflightEnv(t)
+	raw, err := os.ReadFile("../mappings/default/feature-request-story.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(raw), "  - sf: Opportunity__r.Jira_Issue_Id__c\n", "  - sf: CreatedBy.Id\n", 1)
+	require.NotEqual(t, string(raw), src)
+	m, err := mappings.Load("fr.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, "CreatedById", m.Fields[2].LookupField())
+	rep, err := activities.Preflight(e.ctx, e.sf, e.jc, []*mappings.Mapping{m})
+	require.NoError(t, err)
+	var msgs []string
+	for _, p := range rep.Problems {
+		msgs = append(msgs, p.Error())
+	}
+	assert.Equal(t, []string{"fr.yaml:46:5: lookup field Feature_Request__c.CreatedById is not updateable but the mapping writes it (direction both) (fix: give the integration user edit access to the lookup field, or use direction: sf_to_jira)"}, msgs)
+}

@@ -10,16 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/sfjira/sfjira/activities"
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/worker/ingress"
+	"github.com/sfjira/sfjira/workflows"
 )
 
 // On the dev server with the default pack: a person moves a Story under another Epic in Jira,
 // and the Jira webhook → RecordSync → merge → write → verify → audit path moves the Feature
-// Request to the Opportunity linked to the new Epic. Moving it under an Epic no Opportunity is
+// Request to the Opportunity linked to the new Epic; with webhooks lost, the JQL poller carries
+// the move back. Moving it under an Epic no Opportunity is
 // linked to fails that pair's sync with MAPPING_LOOKUP_UNLINKED, kept as a dead letter whose
 // message names the Story, the Epic and the fix, and leaves Salesforce as it was.
 func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
@@ -86,6 +89,28 @@ func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
 	story := s.issue(t, storyKey.(string), jiraemu.FieldCustomer)
 	require.Equal(t, customer, story.FieldString(jiraemu.FieldCustomer))
 
+	// Webhooks lost: the JQL poller carries the next move (back under the first Epic).
+	var fromEpic string
+	require.NoError(t, s.sf.QueryEach(ctx, fmt.Sprintf("SELECT Jira_Issue_Key__c FROM Opportunity WHERE Id = '%s'", from), func(r salesforce.Record) error {
+		k, _ := r.Value("Jira_Issue_Key__c")
+		fromEpic, _ = k.(string)
+		return nil
+	}))
+	require.NotEmpty(t, fromEpic)
+	s.jiraEmu.SetFaults(jiraemu.Faults{WebhookDropRate: 1})
+	_, err = workflows.StartPoller(ctx, s.tc, s.queue, workflows.PollerInput{Pair: "feature-request-story", Source: activities.SourceJira, IntervalSeconds: 1})
+	require.NoError(t, err)
+	// Its first poll only sets the watermark (what exists is the backfill's job): wait for it.
+	require.Eventually(t, func() bool {
+		_, err := s.store.GetWatermark(ctx, activities.SourceJira+":feature-request-story")
+		return err == nil
+	}, 30*time.Second, 200*time.Millisecond, "the Jira poller's first run")
+	require.NoError(t, s.jira.EditIssue(ctx, storyKey.(string), map[string]any{"parent": map[string]any{"key": fromEpic}}))
+	require.Eventually(t, func() bool { return lookup() == from }, 30*time.Second, 200*time.Millisecond,
+		"Story %s moved back under %s: the poller brings Feature Request %s back to Opportunity %s", storyKey, fromEpic, frID, from)
+	s.quiesce(t, 2*time.Second, time.Minute)
+	s.jiraEmu.SetFaults(jiraemu.Faults{})
+
 	// An Epic made in Jira only: the sync stops with a catalog error instead of dropping the move.
 	lone, err := s.jira.CreateIssue(ctx, jira.IssueInput{Fields: map[string]any{"project": map[string]any{"key": "SFJ"},
 		"issuetype": map[string]any{"name": "Epic"}, "summary": "Jira-only Epic"}})
@@ -106,5 +131,5 @@ func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
 	for _, want := range []string{"Jira issue " + storyKey.(string) + " now has parent " + lone.Key, "not linked to a Salesforce record", "Opportunity__c cannot follow it", "fix: "} {
 		require.True(t, strings.Contains(msg, want), "dead letter message %q lacks %q", msg, want)
 	}
-	require.Equal(t, to, lookup(), "nothing written to Salesforce")
+	require.Equal(t, from, lookup(), "nothing written to Salesforce")
 }
