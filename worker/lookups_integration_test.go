@@ -42,6 +42,11 @@ func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
 		Events: []string{"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}, JQL: `project in ("SFJ")`})
 	require.NoError(t, err)
 
+	// Salesforce change capture for the pair: the poller, as `sfjira setup` starts it.
+	_, err = workflows.StartPoller(ctx, s.tc, s.queue, workflows.PollerInput{Pair: "feature-request-story", Source: activities.SourceSalesforce, IntervalSeconds: 1})
+	require.NoError(t, err)
+	s.waitFirstPoll(t, activities.SourceSalesforce+":feature-request-story")
+
 	var req salesforce.Record
 	require.NoError(t, s.sf.QueryEach(ctx, "SELECT Id, Opportunity__c, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Feature_Request__c ORDER BY Id LIMIT 1", func(r salesforce.Record) error {
 		req = r
@@ -79,15 +84,18 @@ func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
 		}
 	}
 	require.True(t, audited, "audit row Opportunity__c %s → %s decided by jira_changed", from, to)
-	// The Story then carries its new Opportunity's customer (the write's own echo).
+	// The Feature Request's own change, caught by the Salesforce poller, then gives the Story
+	// its new Opportunity's customer (Opportunity__r.Account.Name).
 	var customer any
 	require.NoError(t, s.sf.QueryEach(ctx, fmt.Sprintf("SELECT Account.Name FROM Opportunity WHERE Id = '%s'", to), func(r salesforce.Record) error {
 		customer, _ = r.Value("Account.Name")
 		return nil
 	}))
-	s.syncPair("feature-request-story", "Feature_Request__c", frID)
-	story := s.issue(t, storyKey.(string), jiraemu.FieldCustomer)
-	require.Equal(t, customer, story.FieldString(jiraemu.FieldCustomer))
+	require.NotEmpty(t, customer)
+	require.Eventually(t, func() bool {
+		return s.issue(t, storyKey.(string), jiraemu.FieldCustomer).FieldString(jiraemu.FieldCustomer) == customer
+	}, 30*time.Second, 200*time.Millisecond, "the Story shows the customer of Opportunity %s", to)
+	s.quiesce(t, 2*time.Second, time.Minute)
 
 	// Webhooks lost: the JQL poller carries the next move (back under the first Epic).
 	var fromEpic string
@@ -100,11 +108,7 @@ func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
 	s.jiraEmu.SetFaults(jiraemu.Faults{WebhookDropRate: 1})
 	_, err = workflows.StartPoller(ctx, s.tc, s.queue, workflows.PollerInput{Pair: "feature-request-story", Source: activities.SourceJira, IntervalSeconds: 1})
 	require.NoError(t, err)
-	// Its first poll only sets the watermark (what exists is the backfill's job): wait for it.
-	require.Eventually(t, func() bool {
-		_, err := s.store.GetWatermark(ctx, activities.SourceJira+":feature-request-story")
-		return err == nil
-	}, 30*time.Second, 200*time.Millisecond, "the Jira poller's first run")
+	s.waitFirstPoll(t, activities.SourceJira+":feature-request-story")
 	require.NoError(t, s.jira.EditIssue(ctx, storyKey.(string), map[string]any{"parent": map[string]any{"key": fromEpic}}))
 	require.Eventually(t, func() bool { return lookup() == from }, 30*time.Second, 200*time.Millisecond,
 		"Story %s moved back under %s: the poller brings Feature Request %s back to Opportunity %s", storyKey, fromEpic, frID, from)
@@ -132,4 +136,14 @@ func TestLiveStoryReparentReachesSalesforce(t *testing.T) {
 		require.True(t, strings.Contains(msg, want), "dead letter message %q lacks %q", msg, want)
 	}
 	require.Equal(t, from, lookup(), "nothing written to Salesforce")
+}
+
+// waitFirstPoll waits for a poller's first run, which only sets its watermark (what exists is
+// the backfill's job), so a change made afterwards is one it hands over.
+func (s *stack) waitFirstPoll(t *testing.T, source string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, err := s.store.GetWatermark(s.ctx, source)
+		return err == nil
+	}, 30*time.Second, 200*time.Millisecond, "first run of poller %s", source)
 }
