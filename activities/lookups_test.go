@@ -249,3 +249,40 @@ func TestPreflightChecksLookupFieldWrittenBack(t *testing.T) {
 	}
 	assert.Equal(t, []string{"fr.yaml:46:5: lookup field Feature_Request__c.CreatedById is not updateable but the mapping writes it (direction both) (fix: give the integration user edit access to the lookup field, or use direction: sf_to_jira)"}, msgs)
 }
+
+// direction: jira_to_sf — Jira owns the hierarchy: the Story is created without a parent, so
+// the first sync clears the Feature Request's lookup (the owner side is the truth), and putting
+// the Story under an Epic later sets it to that Epic's Opportunity.
+func TestLookupOwnedByJira(t *testing.T) {
+	f := newFixture(t)
+	ms, err := mappings.LoadDir("../mappings/default")
+	require.NoError(t, err)
+	raw, err := os.ReadFile("../mappings/default/feature-request-story.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(raw), "    jira: parent\n    type: lookup\n    direction: both\n", "    jira: parent\n    type: lookup\n    direction: jira_to_sf\n", 1)
+	require.NotEqual(t, string(raw), src)
+	fr, err := mappings.Load("feature-request-story.yaml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, mappings.DirJiraToSF, fr.Fields[2].Direction)
+	for i, m := range ms {
+		if m.Pair == fr.Pair {
+			ms[i] = fr
+		}
+	}
+	f.acts.Mappings, err = activities.NewMappingSet(ms, f.acts.Jira)
+	require.NoError(t, err)
+
+	opps, _, epicKeys := f.twoSyncedOpportunities(t)
+	frID, err := f.acts.SF.Create(f.ctx, "Feature_Request__c", map[string]any{"Name": "SSO", "Status__c": "Submitted", "Opportunity__c": opps[0]})
+	require.NoError(t, err)
+	storyKey := f.syncPair(t, storyPair, "Feature_Request__c", frID)
+	story, err := f.acts.Jira.GetIssue(f.ctx, storyKey, []string{"parent"}, nil)
+	require.NoError(t, err)
+	require.NotContains(t, string(story.Fields["parent"]), `"id"`, "Salesforce does not place the Story")
+	assert.Nil(t, f.featureRequestOpportunity(t, frID), "the Story has no Epic, so the lookup is cleared")
+
+	require.NoError(t, f.acts.Jira.EditIssue(f.ctx, storyKey, map[string]any{"parent": map[string]any{"key": epicKeys[1]}}))
+	p := f.editPass(t, storyPair, "Feature_Request__c", frID)
+	assert.Equal(t, opps[1], p.SFFields["Opportunity__c"])
+	assert.Equal(t, opps[1], f.featureRequestOpportunity(t, frID))
+}

@@ -579,17 +579,18 @@ func (l *loader) fields(m *Mapping, n *yaml.Node) {
 		if !ok {
 			continue
 		}
+		if f.LinkType != "" {
+			// Every issue-link lookup reads and writes the one issuelinks field, whatever its
+			// direction, so a second one (even of another link type) would share its key.
+			if prev, dup := linkLookups[IssueLinksField]; dup {
+				l.add(o.vals["jira"], fmt.Sprintf("keep one issue-link lookup in this mapping (link_type %s at line %d) and remove this one, or map this relation as the issue's parent (jira: parent)", prev.LinkType, prev.Line),
+					"a second issue-link lookup (link_type %s): version 1 syncs one issue-link lookup per mapping", f.LinkType)
+				continue
+			}
+			linkLookups[IssueLinksField] = f
+		}
 		if f.FlowsToJira() {
 			k := strings.ToLower(f.Jira)
-			if f.LinkType != "" {
-				// Issue-link lookups are told apart by their link type, not the shared issuelinks field.
-				if prev, dup := linkLookups[k]; dup {
-					l.add(o.vals["jira"], fmt.Sprintf("keep one issue-link lookup in this mapping (link_type %s at line %d) and remove this one, or map this relation as the issue's parent (jira: parent)", prev.LinkType, prev.Line),
-						"a second issue-link lookup (link_type %s): version 1 syncs one issue-link lookup per mapping", f.LinkType)
-					continue
-				}
-				linkLookups[k] = f
-			}
 			if k == "status" || k == "resolution" {
 				l.add(o.vals["jira"], "map Salesforce values to Jira statuses in the status: section (transitions), or set direction: jira_to_sf",
 					"jira field %q cannot be written from Salesforce as a field", f.Jira)

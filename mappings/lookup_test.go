@@ -156,4 +156,15 @@ func TestLookupFlowsBackFromJira(t *testing.T) {
 		map[string]any{"id": "3", "type": map[string]any{"name": "Blocks"}, "outwardIssue": map[string]any{"id": "10060", "key": "SFJ-50"}}}})
 	assert.Equal(t, "10050,10051", lb.ToSalesforce(two)["Related__r.Jira_Issue_Id__c"])
 	assert.Equal(t, "SFJ-41", lb.LinkedIssueKeys(two)["10051"])
+
+	// Jira → Salesforce only binds to the same Jira fields: the parent or issue links.
+	jm, err := Load("l.yaml", []byte(header+"  - sf: Opportunity__r.Jira_Issue_Id__c\n    jira: parent\n    type: lookup\n    direction: jira_to_sf\n"))
+	require.NoError(t, err)
+	jb, err := jm.Bind(packFields)
+	require.NoError(t, err)
+	assert.Equal(t, "10050", jb.ToSalesforce(moved)["Opportunity__r.Jira_Issue_Id__c"])
+	bad, err := Load("l.yaml", []byte(header+"  - sf: Opportunity__r.Jira_Issue_Id__c\n    jira: Customer\n    type: lookup\n    direction: jira_to_sf\n"))
+	require.NoError(t, err)
+	_, err = bad.Bind(packFields)
+	require.ErrorContains(t, err, "cannot hold type lookup")
 }
