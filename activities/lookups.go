@@ -86,6 +86,16 @@ func (a *Activities) linkedRecord(ctx context.Context, b *mappings.Bound, bf map
 	link, err := a.Store.LinkByJiraID(ctx, issueID)
 	switch {
 	case err == nil && link.State != "deleted" && link.SfID != "":
+		// Salesforce ids start with their object's key prefix: when the lookup holds a record
+		// now, the new one must be of the same object (a Relates link may point at any issue,
+		// e.g. a Bug synced with a Case), or Salesforce would refuse the write less clearly.
+		if cur := canonString(in.SF.Values[bf.LookupField()]); len(cur) >= 3 && len(link.SfID) >= 3 && !strings.EqualFold(cur[:3], link.SfID[:3]) {
+			return "", classify(&mappings.RecordError{Code: mappings.CodeLookupUnlinked, Field: bf.SF, Record: rec,
+				Msg: fmt.Sprintf("Jira issue %s now has %s %s, which is linked to %s %s (pair %s), not to the kind of record %s holds (now %s)",
+					issue, relation, name(issueID), link.SfObject, link.SfID, link.Pair, bf.LookupField(), cur),
+				Fix: fmt.Sprintf("in Jira, point the %s of %s at an issue synced with the record type %s refers to; then replay the sync (sfjira dlq replay)",
+					relation, issue, bf.LookupField())})
+		}
 		return link.SfID, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return "", classify(err)

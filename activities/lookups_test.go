@@ -228,6 +228,24 @@ func TestIssueLinkChangedInJiraMovesLookup(t *testing.T) {
 		assert.Contains(t, app.Error(), want)
 	}
 	assert.Equal(t, opps[1], f.featureRequestOpportunity(t, frID), "nothing was written")
+
+	// The link re-pointed to a Bug synced from a Case: linked, but not an Opportunity.
+	for _, l := range relates() {
+		require.NoError(t, f.acts.Jira.DeleteIssueLink(f.ctx, l.ID))
+	}
+	caseID, err := f.acts.SF.Create(f.ctx, "Case", map[string]any{"Subject": "Login fails", "Status": "New", "Priority": "High"})
+	require.NoError(t, err)
+	bugKey := f.syncPair(t, "case-bug", "Case", caseID)
+	require.NoError(t, f.acts.Jira.CreateIssueLink(f.ctx, "Relates", storyKey, bugKey))
+	_, _, _, err = f.planPair(t, storyPair, frID)
+	require.Error(t, err)
+	app = appErr(t, err)
+	assert.Equal(t, "MAPPING_LOOKUP_UNLINKED", app.Type())
+	for _, want := range []string{"Jira issue " + storyKey + ` now has "Relates" link ` + bugKey, "linked to Case " + caseID + " (pair case-bug)",
+		"not to the kind of record Opportunity__c holds (now " + opps[1] + ")", "fix: in Jira, point the \"Relates\" link of " + storyKey} {
+		assert.Contains(t, app.Error(), want)
+	}
+	assert.Equal(t, opps[1], f.featureRequestOpportunity(t, frID), "nothing was written")
 }
 
 // Preflight checks the field a lookup writes back, on the live schema: it must be an updateable
