@@ -63,7 +63,8 @@ func TestLookupWrittenAsIssueLink(t *testing.T) {
 	require.NoError(t, err)
 	raw, err := os.ReadFile("../mappings/default/feature-request-story.yaml")
 	require.NoError(t, err)
-	src := strings.Replace(string(raw), "    jira: parent\n    type: lookup\n", "    jira: issuelinks\n    type: lookup\n    link_type: Relates\n", 1)
+	// Salesforce → Jira only: the Salesforce lookup owns the link (see lookups_test.go for both ways).
+	src := strings.Replace(string(raw), "    jira: parent\n    type: lookup\n    direction: both\n    conflict: last_writer_wins\n", "    jira: issuelinks\n    type: lookup\n    link_type: Relates\n", 1)
 	require.NotEqual(t, string(raw), src)
 	fr, err := mappings.Load("feature-request-story.yaml", []byte(src))
 	require.NoError(t, err)
@@ -149,5 +150,5 @@ func TestPreflightChecksLinkTypeAgainstJira(t *testing.T) {
 	rep, err = activities.Preflight(e.ctx, e.sf, e.jc, []*mappings.Mapping{load("Relate")})
 	require.NoError(t, err)
 	require.Len(t, rep.Problems, 1)
-	require.Equal(t, `fr.yaml:46: Jira has no issue link type "Relate" (link_type of field Opportunity__r.Jira_Issue_Id__c) (fix: did you mean "Relates"?)`, rep.Problems[0].Error())
+	require.Equal(t, `fr.yaml:49: Jira has no issue link type "Relate" (link_type of field Opportunity__r.Jira_Issue_Id__c) (fix: did you mean "Relates"?)`, rep.Problems[0].Error())
 }

@@ -100,6 +100,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 				res.SFFields[m.Status.SF] = stage
 			}
 		}
+		if err := a.followLookups(ctx, b, in, res); err != nil {
+			return nil, err
+		}
 		res.SourceTime = in.Jira.Updated
 		return res, nil
 	}
@@ -182,6 +185,11 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		res.SFBefore[f.SFField] = sfSide[f.Key]
 		res.ExpectSF[f.Key] = jiraSide[f.Key]
 		res.Checks = append(res.Checks, VerifyCheck{Key: f.Key, Label: f.Label, Side: WinnerSF, Want: jiraSide[f.Key], Before: sfSide[f.Key]})
+	}
+	// A parent or issue link moved in Jira: write the Salesforce lookup to the record linked to
+	// the new issue (verified, like any field, through the relationship path's back-link).
+	if err := a.followLookups(ctx, b, in, res); err != nil {
+		return nil, err
 	}
 	// Fields Jira reports back to Salesforce (such as Jira_Status__c) must reflect what this
 	// pass writes to Jira, or the pass would leave the pair out of step until the next event.

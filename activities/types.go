@@ -54,6 +54,9 @@ type JiraState struct {
 	SFValues     map[string]any
 	SFProjection mappings.Projection
 	Updated      string
+	// LookupKeys maps the ids of the issues the mapping's lookups point at (parent, issue links)
+	// to their keys, so a lookup that cannot follow names the issue as people see it.
+	LookupKeys map[string]string `json:",omitempty"`
 }
 
 // TransformInput is both sides of a pair as fetched; Transform maps them and merges them against

@@ -230,6 +230,12 @@ func compatible(bf BoundField) string {
 			ok = st == "array" && (bf.SchemaItems == "option" || bf.SchemaItems == "string")
 		case TypeUser:
 			ok = st == "user"
+		case TypeLookup: // the parent, or the issue links of the link type, as written
+			if bf.LinkType != "" {
+				ok = bf.JiraID == IssueLinksField
+			} else {
+				ok = bf.JiraID == "parent" || st == "issuelink"
+			}
 		}
 	}
 	if ok {

@@ -129,6 +129,21 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 			add(fm.Line, fm.col, fmt.Sprintf("use a type that fits a Salesforce %s field (%s)", f.Type, suggestFor(f.Type)),
 				"type %s does not fit Salesforce field %s of type %s", fm.Type, fm.SF, f.Type)
 		}
+		if lf := fm.LookupField(); lf != "" && fm.FlowsToSF() {
+			// Jira → Salesforce a lookup writes its lookup field, not the path it reads.
+			switch lfield := obj.field(lf); {
+			case lfield == nil:
+				add(fm.Line, fm.col, fmt.Sprintf("point sf: through the relationship of the lookup field to write (%s does not exist), or use direction: sf_to_jira", lf),
+					"lookup field %s (written when the Jira %s moves) does not exist on %s", lf, lookupRelation(fm), obj.Name)
+			case !strings.EqualFold(lfield.Type, "reference"):
+				add(fm.Line, fm.col, "point sf: through a lookup relationship, or use direction: sf_to_jira",
+					"field %s.%s is a %s field, not a lookup, so the Jira %s cannot be written to it", obj.Name, lf, lfield.Type, lookupRelation(fm))
+			case !lfield.Updateable:
+				add(fm.Line, fm.col, "give the integration user edit access to the lookup field, or use direction: sf_to_jira",
+					"lookup field %s.%s is not updateable but the mapping writes it (direction %s)", obj.Name, lf, fm.Direction)
+			}
+			continue
+		}
 		if fm.FlowsToSF() && !f.Updateable {
 			add(fm.Line, fm.col, "give the integration user edit access to the field, or make the field sf_to_jira",
 				"Salesforce field %s is not updateable but the mapping writes it (direction %s)", fm.SF, fm.Direction)
@@ -185,4 +200,12 @@ func suggestFor(sfType string) string {
 		return "none in version 1"
 	}
 	return strings.Join(out, ", ")
+}
+
+// lookupRelation names what a lookup follows in Jira, for messages.
+func lookupRelation(fm FieldMap) string {
+	if fm.LinkType != "" {
+		return fmt.Sprintf("%q issue link", fm.LinkType)
+	}
+	return "parent"
 }

@@ -65,11 +65,12 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 	} else {
 		b.WriteString("- Issues created in Jira do not create Salesforce records\n")
 	}
+	fmt.Fprintf(b, "- Sync modes: %s\n", syncSummary(m))
 	fmt.Fprintf(b, "- Mapping file `%s`, version `%s`\n\n", m.File, m.Version)
 
 	b.WriteString("### Fields\n\n")
-	b.WriteString("| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | required / default | limits | line |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | sync | link type | required / default | limits and notes | line |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range m.Fields {
 		req := "optional"
 		switch {
@@ -91,13 +92,23 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 		if f.Fallback != "" {
 			limits = append(limits, fmt.Sprintf("no Jira user: value to `%s`", f.Fallback))
 		}
+		if lf := f.LookupField(); lf != "" && f.FlowsToSF() {
+			limits = append(limits, fmt.Sprintf("Jira → SF: writes `%s` with the record linked to the new %s; an unlinked issue stops the sync (MAPPING_LOOKUP_UNLINKED)", lf, lookupRelation(f)))
+		}
 		if len(limits) > 1 && limits[0] == "—" {
 			limits = limits[1:]
+		}
+		linkType := "—"
+		if f.LinkType != "" {
+			linkType = "`" + cell(f.LinkType) + "`"
 		}
 		jiraSchema := jiraSchemaFor[f.Type]
 		sfTypes := strings.Join(sfTypesFor[f.Type], ", ")
 		if f.Expr != nil {
 			sfTypes = "expression over " + strings.Join(f.Expr.Paths, ", ")
+		}
+		if f.LinkType != "" {
+			jiraSchema = "issue links (one link of the link type to the related record's issue)"
 		}
 		if !f.FlowsToJira() {
 			jiraSchema = "any (read as text)"
@@ -105,9 +116,9 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 				jiraSchema = "read as " + f.Type
 			}
 		}
-		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
 			cell(f.SF), cell(f.Jira), f.Type, cell(sfTypes), cell(jiraSchema),
-			arrow(f.Direction), f.Owner, f.Conflict, cell(req), cell(strings.Join(limits, "; ")), f.Line)
+			arrow(f.Direction), f.Owner, f.Conflict, f.Sync, linkType, cell(req), cell(strings.Join(limits, "; ")), f.Line)
 	}
 	for _, f := range m.Fields {
 		vm := f.ValueMap
@@ -161,6 +172,26 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 			fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | `%s` | %s | %d |\n", r.Object, r.LinkField, scope, r.To, cell(r.Text.Source), sm, r.Line)
 		}
 	}
+}
+
+// syncSummary says how a pair's fields are carried (hybrid mode): how many by change capture
+// (realtime) and which only by backfill and reconciliation (batch), so a reviewer sees at a
+// glance why a field is not updated within seconds.
+func syncSummary(m *Mapping) string {
+	var realtime int
+	var batch []string
+	for _, f := range m.Fields {
+		if f.Sync == SyncBatch {
+			batch = append(batch, "`"+cell(f.SF)+"`")
+		} else {
+			realtime++
+		}
+	}
+	out := fmt.Sprintf("%d field(s) realtime (change capture)", realtime)
+	if len(batch) == 0 {
+		return out + ", none batch"
+	}
+	return out + fmt.Sprintf(", %d batch (backfill and reconcile only): %s", len(batch), strings.Join(batch, ", "))
 }
 
 // order lists status values in file order when known, else alphabetically.

@@ -88,6 +88,12 @@ const (
 	CodeTypeMismatch = "MAPPING_TYPE_MISMATCH"
 	// CodeValueTooLong: a text value exceeds max_length and on_overflow is fail.
 	CodeValueTooLong = "MAPPING_VALUE_TOO_LONG"
+	// CodeLookupUnlinked: a lookup flowing to Salesforce points at a Jira issue (the new parent,
+	// or link target) that no Salesforce record is linked to.
+	CodeLookupUnlinked = "MAPPING_LOOKUP_UNLINKED"
+	// CodeLookupAmbiguous: an issue-link lookup flowing to Salesforce finds several links of its
+	// type, and the Salesforce lookup holds one record.
+	CodeLookupAmbiguous = "MAPPING_LOOKUP_AMBIGUOUS"
 )
 
 // RecordError is a non-retryable problem transforming one record's data; it carries a

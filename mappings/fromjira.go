@@ -232,6 +232,52 @@ func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
 			if email, ok := b.jiraUserEmail(raw); ok {
 				out[bf.SF] = email
 			}
+		case TypeLookup:
+			// The id of the issue the parent or link now points at (issue links: the ids of
+			// every link of the type, comma-joined). It is still keyed by the relationship path:
+			// the sync resolves it to the Salesforce record linked to that issue and writes the
+			// lookup field (LookupField), or stops with MAPPING_LOOKUP_UNLINKED.
+			if id := projectJiraValue(bf, raw); id != "" {
+				out[bf.SF] = id
+			} else {
+				out[bf.SF] = nil
+			}
+		}
+	}
+	return out
+}
+
+// LinkedIssueKeys maps the id of every issue the mapping's lookups point at (parent, issue
+// links) to its key, read from issue fields, so an error about a lookup can name the issue a
+// person sees (SFJ-40) rather than its numeric id.
+func (b *Bound) LinkedIssueKeys(fields map[string]json.RawMessage) map[string]string {
+	out := map[string]string{}
+	type ref struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	for _, bf := range b.Fields {
+		if bf.Type != TypeLookup {
+			continue
+		}
+		raw := fields[bf.JiraID]
+		if isJSONNull(raw) {
+			continue
+		}
+		var one ref
+		if json.Unmarshal(raw, &one) == nil && one.ID != "" {
+			out[one.ID] = one.Key
+			continue
+		}
+		var links []struct {
+			OutwardIssue *ref `json:"outwardIssue"`
+		}
+		if json.Unmarshal(raw, &links) == nil {
+			for _, l := range links {
+				if l.OutwardIssue != nil && l.OutwardIssue.ID != "" {
+					out[l.OutwardIssue.ID] = l.OutwardIssue.Key
+				}
+			}
 		}
 	}
 	return out

@@ -569,6 +569,7 @@ func (l *loader) fields(m *Mapping, n *yaml.Node) {
 	}
 	jiraTargets := map[string]int{}
 	sfTargets := map[string]int{}
+	linkLookups := map[string]FieldMap{}
 	for _, item := range n.Content {
 		o := l.section(item, "field mapping", fieldKeys)
 		if o == nil {
@@ -577,6 +578,16 @@ func (l *loader) fields(m *Mapping, n *yaml.Node) {
 		f, ok := l.field(m, o)
 		if !ok {
 			continue
+		}
+		if f.LinkType != "" {
+			// Every issue-link lookup reads and writes the one issuelinks field, whatever its
+			// direction, so a second one (even of another link type) would share its key.
+			if prev, dup := linkLookups[IssueLinksField]; dup {
+				l.add(o.vals["jira"], fmt.Sprintf("keep one issue-link lookup in this mapping (link_type %s at line %d) and remove this one, or map this relation as the issue's parent (jira: parent)", prev.LinkType, prev.Line),
+					"a second issue-link lookup (link_type %s): version 1 syncs one issue-link lookup per mapping", f.LinkType)
+				continue
+			}
+			linkLookups[IssueLinksField] = f
 		}
 		if f.FlowsToJira() {
 			k := strings.ToLower(f.Jira)
@@ -592,6 +603,9 @@ func (l *loader) fields(m *Mapping, n *yaml.Node) {
 		}
 		if f.FlowsToSF() {
 			k := strings.ToLower(f.SF)
+			if lf := f.LookupField(); lf != "" {
+				k = strings.ToLower(lf) // the field a lookup writes is its lookup field
+			}
 			if prev, dup := sfTargets[k]; dup {
 				l.add(o.vals["sf"], "write each Salesforce field from one Jira field; remove one of the entries",
 					"duplicate Salesforce target %q (already mapped at line %d)", f.SF, prev)
@@ -649,9 +663,11 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		l.add(o.vals["direction"], "remove direction (expressions flow sf_to_jira), or map a single field with sf:",
 			"an expression cannot be written back to Salesforce (direction: %s)", f.Direction)
 	}
-	if f.Type == TypeLookup && f.Direction != DirSFToJira && f.Direction != "" {
-		l.add(o.vals["direction"], "remove direction: lookups flow sf_to_jira in version 1",
-			"lookup fields cannot flow %s yet", f.Direction)
+	if f.Type == TypeLookup && f.FlowsToSF() && f.Expr == nil && f.SF != "" && strings.Count(f.SF, ".") != 1 {
+		// Jira → Salesforce, the lookup field itself is written (Opportunity__c for
+		// Opportunity__r.…), so the path must go through exactly one relationship.
+		l.add(o.vals["sf"], "point sf: at the related record's back-link through the lookup's own relationship, e.g. Opportunity__r.Jira_Issue_Id__c, or use direction: sf_to_jira",
+			"a lookup written back to Salesforce (direction %s) needs a path through one relationship, got %q", f.Direction, f.SF)
 	}
 	f.Sync = l.enum(o, "sync", syncModes, SyncRealtime)
 	defOwner := OwnerSF
@@ -668,7 +684,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 		l.add(o.vals["conflict"], "use conflict: last_writer_wins or manual, or name one owner side",
 			"conflict: owner_wins needs a single owner, but owner is both")
 	}
-	if (f.Direction == DirJiraToSF || f.Direction == DirBoth) && f.Expr == nil {
+	if (f.Direction == DirJiraToSF || f.Direction == DirBoth) && f.Expr == nil && f.Type != TypeLookup {
 		if strings.Contains(f.SF, ".") {
 			l.add(o.vals["sf"], "write to a field of the record itself, or use direction: sf_to_jira",
 				"cannot write Jira values into parent record field %q", f.SF)

@@ -121,3 +121,50 @@ func TestActivityPermissions(t *testing.T) {
 	assert.False(t, ok)
 	assert.Contains(t, why, "no positive DurationInMinutes")
 }
+
+// A lookup that flows back reads the issue Jira now points at, keyed by its relationship
+// path; the sync turns that into the lookup field (LookupField) it writes.
+func TestLookupFlowsBackFromJira(t *testing.T) {
+	m, err := Load("l.yaml", []byte(header+"  - sf: Opportunity__r.Jira_Issue_Id__c\n    jira: parent\n    type: lookup\n    direction: both\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "Opportunity__c", m.Fields[1].LookupField())
+	assert.Contains(t, m.SOQL(""), "Opportunity__c", "the lookup's current value is read for the before-image")
+	b, err := m.Bind(packFields)
+	require.NoError(t, err)
+
+	moved := jiraSide(t, map[string]any{"parent": map[string]any{"id": "10050", "key": "SFJ-40", "fields": map[string]any{"summary": "Epic B"}}})
+	assert.Equal(t, "10050", b.ToSalesforce(moved)["Opportunity__r.Jira_Issue_Id__c"])
+	assert.Equal(t, map[string]string{"10050": "SFJ-40"}, b.LinkedIssueKeys(moved))
+	cleared := b.ToSalesforce(jiraSide(t, map[string]any{"parent": nil}))
+	v, present := cleared["Opportunity__r.Jira_Issue_Id__c"]
+	assert.True(t, present, "a removed parent clears the lookup")
+	assert.Nil(t, v)
+
+	for path, want := range map[string]string{"Account.Jira_Issue_Id__c": "AccountId", "Parent_Request__r.Jira_Issue_Id__c": "Parent_Request__c", "Jira_Issue_Id__c": ""} {
+		assert.Equal(t, want, FieldMap{SF: path, Type: TypeLookup}.LookupField(), path)
+	}
+	assert.Equal(t, "", FieldMap{SF: "Account.Name", Type: TypeText}.LookupField())
+
+	// Issue links: every link of the type, so several can be told from one.
+	lm, err := Load("l.yaml", []byte(header+"  - sf: Related__r.Jira_Issue_Id__c\n    jira: issuelinks\n    type: lookup\n    link_type: Relates\n    direction: both\n"))
+	require.NoError(t, err)
+	lb, err := lm.Bind(linkFields)
+	require.NoError(t, err)
+	two := jiraSide(t, map[string]any{"issuelinks": []any{
+		map[string]any{"id": "1", "type": map[string]any{"name": "Relates"}, "outwardIssue": map[string]any{"id": "10051", "key": "SFJ-41"}},
+		map[string]any{"id": "2", "type": map[string]any{"name": "Relates"}, "outwardIssue": map[string]any{"id": "10050", "key": "SFJ-40"}},
+		map[string]any{"id": "3", "type": map[string]any{"name": "Blocks"}, "outwardIssue": map[string]any{"id": "10060", "key": "SFJ-50"}}}})
+	assert.Equal(t, "10050,10051", lb.ToSalesforce(two)["Related__r.Jira_Issue_Id__c"])
+	assert.Equal(t, "SFJ-41", lb.LinkedIssueKeys(two)["10051"])
+
+	// Jira → Salesforce only binds to the same Jira fields: the parent or issue links.
+	jm, err := Load("l.yaml", []byte(header+"  - sf: Opportunity__r.Jira_Issue_Id__c\n    jira: parent\n    type: lookup\n    direction: jira_to_sf\n"))
+	require.NoError(t, err)
+	jb, err := jm.Bind(packFields)
+	require.NoError(t, err)
+	assert.Equal(t, "10050", jb.ToSalesforce(moved)["Opportunity__r.Jira_Issue_Id__c"])
+	bad, err := Load("l.yaml", []byte(header+"  - sf: Opportunity__r.Jira_Issue_Id__c\n    jira: Customer\n    type: lookup\n    direction: jira_to_sf\n"))
+	require.NoError(t, err)
+	_, err = bad.Bind(packFields)
+	require.ErrorContains(t, err, "cannot hold type lookup")
+}

@@ -143,6 +143,29 @@ func (f FieldMap) FlowsToJira() bool { return f.Direction == DirSFToJira || f.Di
 // FlowsToSF reports whether the field flows Jira → Salesforce (jira_to_sf or both).
 func (f FieldMap) FlowsToSF() bool { return f.Direction == DirJiraToSF || f.Direction == DirBoth }
 
+// LookupField is the writable Salesforce lookup field behind a lookup's relationship path: the
+// sync reads the related record's back-link through the relationship (Opportunity__r.Jira_Issue_Id__c)
+// but, when the Jira parent or link moves, must write the lookup itself (Opportunity__c) with the
+// id of the record linked to the new issue. Custom relationships X__r have the field X__c,
+// standard ones X the field XId (Account → AccountId). It is "" for anything else.
+func (f FieldMap) LookupField() string {
+	if f.Type != TypeLookup || f.Expr != nil {
+		return ""
+	}
+	return lookupFieldOf(f.SF)
+}
+
+func lookupFieldOf(path string) string {
+	rel, _, ok := strings.Cut(path, ".")
+	if !ok || rel == "" {
+		return ""
+	}
+	if base, custom := strings.CutSuffix(rel, "__r"); custom {
+		return base + "__c"
+	}
+	return rel + "Id"
+}
+
 // StatusMap maps a Salesforce picklist (usually StageName) onto Jira status and
 // resolution; status changes need transitions, so they are kept apart from fields.
 type StatusMap struct {
@@ -198,6 +221,9 @@ func (m *Mapping) SOQLFields() []string {
 	for _, f := range m.Fields {
 		if f.FlowsToSF() {
 			add(f.SF)
+			// A lookup that follows Jira is written through its lookup field: read its current
+			// value too, so the audit row holds the exact before-image a rollback restores.
+			add(f.LookupField())
 		}
 	}
 	if m.Status != nil {

@@ -47,8 +47,12 @@ func TestMappingDoc(t *testing.T) {
 		"# sfjira data dictionary",
 		"## opportunity-epic",
 		"- Salesforce: `Opportunity`, scope `IsDeleted = false`",
-		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | required | max 120 chars, on overflow truncate | 34 |",
-		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | optional | 2 decimals | 60 |",
+		"| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | sync | link type | required / default | limits and notes | line |",
+		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | realtime | — | required | max 120 chars, on overflow truncate | 34 |",
+		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | realtime | — | optional | 2 decimals | 60 |",
+		"- Sync modes: 10 field(s) realtime (change capture), none batch",
+		// The Story's parent follows Jira: the dictionary says which lookup field it writes.
+		"| `Opportunity__r.Jira_Issue_Id__c` | `parent` | lookup | string, id, reference | issuelink (parent: the related record's issue) | both ways | sf | last_writer_wins | realtime | — | optional | Jira → SF: writes `Opportunity__c` with the record linked to the new parent; an unlinked issue stops the sync (MAPPING_LOOKUP_UNLINKED) | 46 |",
 		"| `Jira_Status__c` | `status` | text |",
 		"| Closed Lost | Done | Won't Do |",
 	} {
@@ -64,6 +68,35 @@ func TestMappingDoc(t *testing.T) {
 	data, err := os.ReadFile(dst)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "| `Amount` | `Deal Amount` | currency |")
+
+	// A mapping with a batch field and an issue-link lookup shows both keys.
+	src := filepath.Join(t.TempDir(), "links.yaml")
+	require.NoError(t, os.WriteFile(src, []byte(`version: 1
+pair: opp-links
+salesforce:
+  object: Opportunity
+  external_id_field: Jira_Issue_Id__c
+jira:
+  project: SFJ
+  issue_type: Epic
+fields:
+  - sf: Name
+    jira: summary
+    type: text
+  - sf: Amount
+    jira: Deal Amount
+    type: currency
+    sync: batch
+  - sf: Related_Opportunity__r.Jira_Issue_Id__c
+    jira: issuelinks
+    type: lookup
+    link_type: Blocks
+`), 0o644))
+	code, out = run(t, "mapping", "doc", src)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "- Sync modes: 2 field(s) realtime (change capture), 1 batch (backfill and reconcile only): `Amount`")
+	assert.Contains(t, out, "| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | batch | — | optional | 2 decimals | 13 |")
+	assert.Contains(t, out, "| SF → Jira | sf | owner_wins | realtime | `Blocks` | optional | — | 17 |")
 
 	code, out = run(t, "mapping", "doc", "../mappings/testdata/broken/version-2.yaml")
 	assert.Equal(t, 1, code)

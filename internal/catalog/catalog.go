@@ -25,6 +25,8 @@ const (
 	MappingValueTooLong         Code = "MAPPING_VALUE_TOO_LONG"
 	MappingUnknownPair          Code = "MAPPING_UNKNOWN_PAIR"
 	MappingBindFailed           Code = "MAPPING_BIND_FAILED"
+	MappingLookupUnlinked       Code = "MAPPING_LOOKUP_UNLINKED"
+	MappingLookupAmbiguous      Code = "MAPPING_LOOKUP_AMBIGUOUS"
 
 	SalesforceRecordNotFound Code = "SF_RECORD_NOT_FOUND"
 	SalesforceValidation     Code = "SF_VALIDATION"
@@ -52,6 +54,8 @@ var entries = map[Code]Entry{
 	MappingValueTooLong:         {Cause: "A text value is longer than the mapping's max_length and on_overflow is fail.", Fix: "Shorten the value, or set `on_overflow: truncate` on the mapping entry."},
 	MappingUnknownPair:          {Cause: "The sync names an object pair that no loaded mapping file defines.", Fix: "Check `mappings.dir` in the config and the `pair:` names in the mapping files."},
 	MappingBindFailed:           {Cause: "A mapped Jira field does not exist on the Jira site or has an incompatible type.", Fix: "Create the field in Jira or correct the `jira:` name in the mapping (run `sfjira mapping validate`)."},
+	MappingLookupUnlinked:       {Cause: "A synced Jira issue was moved under a parent, or linked to an issue, that is not linked to a Salesforce record (or is linked to a record of another object than the lookup holds), so the Salesforce lookup mapped to it cannot follow.", Fix: "Move the issue under (or link it to) an issue that is synced with a record of the lookup's object, or sync that issue's Salesforce record first; then `sfjira dlq replay`."},
+	MappingLookupAmbiguous:      {Cause: "A synced Jira issue carries several links of the link type a Salesforce lookup is mapped to; the lookup holds one record.", Fix: "Remove all but one link of that type in Jira (the error names them); then `sfjira dlq replay`."},
 	SalesforceRecordNotFound:    {Cause: "The Salesforce record does not exist, was deleted, or is outside the mapping's scope.", Fix: "Check the id; if the record was deleted, nothing needs to be done."},
 	SalesforceValidation:        {Cause: "Salesforce rejected a write (validation rule, field length, picklist, permissions).", Fix: "Read the Salesforce message in the error; fix the data or the mapping and replay."},
 	SalesforceAuth:              {Cause: "Salesforce refused the connected app's credentials.", Fix: "Check salesforce.client_id and, per salesforce.auth_flow, the client secret (client_credentials), the username and certificate key (jwt_bearer: the user must be pre-authorized for the app), or run `sfjira auth salesforce` again (refresh_token)."},
