@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sfjira/sfjira/emulators/internal/faultbody"
 )
 
 // Options configures a Server; zero values get production-like defaults so tests stay short.
@@ -274,11 +276,25 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	fault  string // "reset" or "timeout" when the connection was cut instead of answered
+	// mangle, when set by a malformed fault, buffers the answer; ServeHTTP sends it mangled.
+	mangle     *faultbody.Capture
+	mangleKind string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
+	if r.mangle != nil {
+		r.mangle.WriteHeader(code)
+		return
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.mangle != nil {
+		return r.mangle.Write(b)
+	}
+	return r.ResponseWriter.Write(b)
 }
 
 // ServeHTTP routes admin, OAuth and REST requests.
@@ -294,6 +310,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	tmpl := s.serve(rec, r)
+	if rec.mangle != nil {
+		faultbody.Write(w, rec.mangleKind, rec.mangle)
+	}
 	code := strconv.Itoa(rec.status)
 	if rec.fault != "" {
 		code = rec.fault
