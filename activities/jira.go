@@ -69,6 +69,7 @@ func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraSta
 	st.Projection = b.ProjectJira(issue.Fields)
 	st.SFValues = b.ToSalesforce(issue.Fields)
 	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
+	st.SFProblems = b.SalesforceProblems("Jira issue "+issue.Key, issue.Fields)
 	st.Updated = issue.FieldString("updated")
 	return st, nil
 }

@@ -54,6 +54,10 @@ type JiraState struct {
 	SFValues     map[string]any
 	SFProjection mappings.Projection
 	Updated      string
+	// SFProblems are the fields whose Jira value cannot be written to Salesforce as the mapping
+	// says (unmapped picklist value, text over max_length with on_overflow: fail); a pass that
+	// must write one of them fails with the problem's code instead of clearing or cutting it.
+	SFProblems map[string]mappings.RecordError `json:",omitempty"`
 }
 
 // TransformInput is both sides of a pair as fetched; Transform maps them and merges them against

@@ -88,6 +88,10 @@ const (
 	CodeTypeMismatch = "MAPPING_TYPE_MISMATCH"
 	// CodeValueTooLong: a text value exceeds max_length and on_overflow is fail.
 	CodeValueTooLong = "MAPPING_VALUE_TOO_LONG"
+	// CodeUserUnknown: a user field's e-mail belongs to no active user on the other system and
+	// the entry has no fallback field. Apart from CodeValueUnmapped because the fix is in the
+	// user directory, not in the mapping's value map.
+	CodeUserUnknown = "MAPPING_USER_UNKNOWN"
 )
 
 // RecordError is a non-retryable problem transforming one record's data; it carries a
