@@ -14,9 +14,9 @@ import (
 func TestSalesforceProblemsNameUnmappedAndTooLongValues(t *testing.T) {
 	b := picklistBound(t)
 	issue := map[string]json.RawMessage{
-		"customfield_10070": json.RawMessage(`{"value":"Renewal"}`),                       // not in Type's map, unmapped: fail
+		"customfield_10070": json.RawMessage(`{"value":"Renewal"}`),                         // not in Type's map, unmapped: fail
 		"customfield_10071": json.RawMessage(`[{"value":"Europe"},{"value":"Antarctica"}]`), // one of two unmapped
-		"priority":          json.RawMessage(`{"name":"Low"}`),                             // unmapped: pass
+		"priority":          json.RawMessage(`{"name":"Low"}`),                              // unmapped: pass
 	}
 	p := b.SalesforceProblems("Jira issue SFJ-7", issue)
 	require.Len(t, p, 2, "%+v", p)
