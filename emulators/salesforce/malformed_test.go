@@ -80,3 +80,29 @@ func TestMalformedFaultBodies(t *testing.T) {
 		assert.Equal(t, 400, resp.StatusCode, doc)
 	}
 }
+
+// A request hook runs once, before the matching request is handled, so a test can change data
+// at an exact point of a client's sequence.
+func TestRequestHookRunsOnceBeforeTheHandler(t *testing.T) {
+	e := newEnv(t, Options{})
+	code, _, b := e.do("POST", "/services/data/v62.0/sobjects/Account", map[string]any{"Name": "Hooked"})
+	require.Equal(t, 201, code)
+	var created struct {
+		ID string `json:"id"`
+	}
+	require.NoError(t, json.Unmarshal(b, &created))
+	calls := 0
+	e.srv.SetRequestHook("GET /services/data/{version}/sobjects/{object}/{id}", func() {
+		calls++
+		code, _, _ := e.do("DELETE", "/services/data/v62.0/sobjects/Account/"+created.ID, nil)
+		assert.Equal(t, 204, code)
+	})
+	code, _, _ = e.do("GET", "/services/data/v62.0/query?q=SELECT+Id+FROM+Account", nil)
+	assert.Equal(t, 200, code, "another endpoint does not fire the hook")
+	assert.Zero(t, calls)
+	code, _, b = e.do("GET", "/services/data/v62.0/sobjects/Account/"+created.ID, nil)
+	assert.Equal(t, 404, code, "deleted by the hook before the read: %s", b)
+	assert.Contains(t, string(b), "ENTITY_IS_DELETED")
+	e.do("GET", "/services/data/v62.0/sobjects/Account/"+created.ID, nil)
+	assert.Equal(t, 1, calls, "once")
+}

@@ -121,6 +121,10 @@ type Server struct {
 	faultRand  *mrand.Rand
 	ruleAlways []bool // per rule: fires on every matching request (no error_rate, no fail_next)
 
+	hookMu  sync.Mutex
+	hookKey string
+	hookFn  func()
+
 	jwtCert   *x509.Certificate
 	jwtErr    error
 	createdAt time.Time
@@ -407,6 +411,7 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) string {
 	if s.applyFaults(w, r, r.Method+" "+tmpl) {
 		return tmpl
 	}
+	s.runRequestHook(r.Method + " " + tmpl)
 	switch path {
 	case "/services/oauth2/token":
 		s.handleToken(w, r)
@@ -1021,4 +1026,27 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request, o *objectD
 // SystemModstamp in a test. It is safe to call while requests are served.
 func (s *Server) SetClock(now func() time.Time) {
 	s.clock.Store(&now)
+}
+
+// SetRequestHook makes the next request whose statistics key ("PATCH
+// /services/data/{version}/sobjects/{object}/{id}") is key call fn before it is handled, once.
+// Tests use it to change data at an exact point of a client's call sequence (a record deleted
+// between a sync's read and its write), which timing cannot do reliably. fn may call the emulator
+// over HTTP; nil clears the hook.
+func (s *Server) SetRequestHook(key string, fn func()) {
+	s.hookMu.Lock()
+	s.hookKey, s.hookFn = key, fn
+	s.hookMu.Unlock()
+}
+
+func (s *Server) runRequestHook(key string) {
+	s.hookMu.Lock()
+	fn := s.hookFn
+	if fn == nil || s.hookKey != key {
+		s.hookMu.Unlock()
+		return
+	}
+	s.hookKey, s.hookFn = "", nil
+	s.hookMu.Unlock()
+	fn()
 }
