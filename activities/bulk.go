@@ -413,6 +413,7 @@ func jiraStateOf(b *mappings.Bound, is *jira.Issue) *JiraState {
 	st.Projection = b.ProjectJira(is.Fields)
 	st.SFValues = b.ToSalesforce(is.Fields)
 	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
+	st.SFProblems = b.SalesforceProblems("Jira issue "+is.Key, is.Fields)
 	st.Updated = is.FieldString("updated")
 	return st
 }
