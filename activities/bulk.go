@@ -414,6 +414,7 @@ func jiraStateOf(b *mappings.Bound, is *jira.Issue) *JiraState {
 	st.SFValues = b.ToSalesforce(is.Fields)
 	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
 	st.LookupKeys = b.LinkedIssueKeys(is.Fields)
+	st.SFProblems = b.SalesforceProblems("Jira issue "+is.Key, is.Fields)
 	st.Updated = is.FieldString("updated")
 	return st
 }

@@ -83,6 +83,17 @@ func classify(err error) error {
 			return newError(catalog.JiraValidation, jErr.Error(), nil)
 		}
 	}
+	// A success answer with a body that is not the JSON expected (truncated, empty, an HTML page,
+	// wrong field types) is most often a proxy or a cut connection: retried, and a create looks
+	// for its issue before creating again, so the retry cannot duplicate it.
+	var jBad *jira.MalformedResponseError
+	if errors.As(err, &jBad) {
+		return newError(catalog.JiraMalformed, jBad.Error(), nil)
+	}
+	var sfBad *salesforce.MalformedResponseError
+	if errors.As(err, &sfBad) {
+		return newError(catalog.SalesforceMalformed, sfBad.Error(), nil)
+	}
 	var stErr *store.UnavailableError
 	if errors.As(err, &stErr) {
 		return newError(catalog.StoreUnavailable, stErr.Error(), nil)

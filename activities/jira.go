@@ -70,6 +70,7 @@ func (a *Activities) FetchJira(ctx context.Context, in FetchJiraInput) (*JiraSta
 	st.SFValues = b.ToSalesforce(issue.Fields)
 	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
 	st.LookupKeys = b.LinkedIssueKeys(issue.Fields)
+	st.SFProblems = b.SalesforceProblems("Jira issue "+issue.Key, issue.Fields)
 	st.Updated = issue.FieldString("updated")
 	return st, nil
 }

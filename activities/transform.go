@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -95,6 +96,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 				res.SFFields[k] = v
 			}
 		}
+		if err := sfProblem(in.Jira, keysOf(in.Jira.SFProblems)); err != nil {
+			return nil, err
+		}
 		if m.Status != nil {
 			if stage := m.StatusToStage(in.Jira.Projection[keyStatus], in.Jira.Projection[keyResolution]); stage != "" {
 				res.SFFields[m.Status.SF] = stage
@@ -166,8 +170,13 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		}
 	}
 	res.SFFields = map[string]any{}
+	writeSF := make([]string, 0, len(out.WriteSF))
 	for _, f := range out.WriteSF {
 		res.SFFields[f.SFField] = in.Jira.SFValues[f.SFField]
+		writeSF = append(writeSF, f.SFField)
+	}
+	if err := sfProblem(in.Jira, writeSF); err != nil {
+		return nil, err
 	}
 	res.ExpectSF, res.ExpectJira = copyProj(sfSide), copyProj(jiraSide)
 	res.SFBefore, res.Reasons = map[string]string{}, map[string]string{}
@@ -314,4 +323,24 @@ func deferBatchFields(b *mappings.Bound, out *mergeOutcome) {
 	}
 	out.WriteJira = keep(out.WriteJira)
 	out.WriteSF = keep(out.WriteSF)
+}
+
+// sfProblem returns the first (by field name) problem among the Salesforce fields a pass is
+// about to write from Jira, as a non-retryable error with its catalog code.
+func sfProblem(js JiraState, fields []string) error {
+	sort.Strings(fields)
+	for _, f := range fields {
+		if p, ok := js.SFProblems[f]; ok {
+			return classify(&p)
+		}
+	}
+	return nil
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

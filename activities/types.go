@@ -57,6 +57,10 @@ type JiraState struct {
 	// LookupKeys maps the ids of the issues the mapping's lookups point at (parent, issue links)
 	// to their keys, so a lookup that cannot follow names the issue as people see it.
 	LookupKeys map[string]string `json:",omitempty"`
+	// SFProblems are the fields whose Jira value cannot be written to Salesforce as the mapping
+	// says (unmapped picklist value, text over max_length with on_overflow: fail); a pass that
+	// must write one of them fails with the problem's code instead of clearing or cutting it.
+	SFProblems map[string]mappings.RecordError `json:",omitempty"`
 }
 
 // TransformInput is both sides of a pair as fetched; Transform maps them and merges them against

@@ -58,7 +58,7 @@ func TestUserFieldsMapEmailToAccountIDThroughJira(t *testing.T) {
 		_, err = b.ToJira("Opportunity 006u", mappings.RecordGetter(rec))
 		var re *mappings.RecordError
 		require.True(t, errors.As(err, &re), "%v", err)
-		assert.Equal(t, mappings.CodeValueUnmapped, re.Code)
+		assert.Equal(t, mappings.CodeUserUnknown, re.Code)
 		assert.Contains(t, err.Error(), `no active Jira user has the e-mail "`+email+`"`)
 	}
 }

@@ -94,6 +94,10 @@ const (
 	// CodeLookupAmbiguous: an issue-link lookup flowing to Salesforce finds several links of its
 	// type, and the Salesforce lookup holds one record.
 	CodeLookupAmbiguous = "MAPPING_LOOKUP_AMBIGUOUS"
+	// CodeUserUnknown: a user field's e-mail belongs to no active user on the other system and
+	// the entry has no fallback field. Apart from CodeValueUnmapped because the fix is in the
+	// user directory, not in the mapping's value map.
+	CodeUserUnknown = "MAPPING_USER_UNKNOWN"
 )
 
 // RecordError is a non-retryable problem transforming one record's data; it carries a

@@ -3,6 +3,7 @@ package mappings
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -276,6 +277,56 @@ func (b *Bound) LinkedIssueKeys(fields map[string]json.RawMessage) map[string]st
 			for _, l := range links {
 				if l.OutwardIssue != nil && l.OutwardIssue.ID != "" {
 					out[l.OutwardIssue.ID] = l.OutwardIssue.Key
+				}
+			}
+		}
+	}
+	return out
+}
+
+// SalesforceProblems lists, by Salesforce field, the Jira values ToSalesforce cannot write as the
+// mapping says: a picklist value with no Salesforce counterpart under `unmapped: fail`, and text
+// longer than max_length under `on_overflow: fail`. ToSalesforce leaves such a field out (or, for
+// text, cuts it); a pass that is about to write one of these fields must stop with the error
+// instead, so the value is neither cleared nor silently cut on the Salesforce side. rec names the
+// issue in the messages.
+func (b *Bound) SalesforceProblems(rec string, fields map[string]json.RawMessage) map[string]RecordError {
+	var out map[string]RecordError
+	add := func(bf BoundField, e RecordError) {
+		if out == nil {
+			out = map[string]RecordError{}
+		}
+		out[bf.SF] = e
+	}
+	for _, bf := range b.Fields {
+		if !bf.FlowsToSF() {
+			continue
+		}
+		raw, present := fields[bf.JiraID]
+		if !present || isJSONNull(raw) {
+			continue
+		}
+		switch bf.Type {
+		case TypeText, TypeRichText:
+			if bf.MaxLength <= 0 || bf.OnOverflow == OverflowTruncate {
+				continue
+			}
+			s := jiraText(raw)
+			if bf.Type == TypeRichText {
+				s = ADFToText(raw)
+			}
+			if n := utf8.RuneCountInString(s); n > bf.MaxLength {
+				add(bf, RecordError{Code: CodeValueTooLong, Field: bf.SF, Record: rec,
+					Msg: fmt.Sprintf("%s is %d characters in Jira, more than max_length %d for %s", bf.JiraName, n, bf.MaxLength, bf.SF),
+					Fix: fmt.Sprintf("shorten %s in Jira, or set on_overflow: truncate in %s", bf.JiraName, b.at(bf.Line))})
+			}
+		case TypePicklist, TypeMultiPicklist:
+			for _, v := range jiraValues(raw) {
+				if _, ok := bf.ValueMap.ToSalesforce(v); !ok {
+					add(bf, RecordError{Code: CodeValueUnmapped, Field: bf.SF, Record: rec,
+						Msg: fmt.Sprintf("%s value %q has no Salesforce value for %s in the mapping", bf.JiraName, v, bf.SF),
+						Fix: fmt.Sprintf("add `<Salesforce value>: %s` under values of the field at %s, or set unmapped: pass", yamlKey(v), b.at(bf.Line))})
+					break
 				}
 			}
 		}

@@ -30,7 +30,7 @@ func (b *Bound) userToJira(bf BoundField, rec string, val any) (any, string, err
 		return nil, "", fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", email, b.label(bf), err)
 	}
 	if !found {
-		return nil, "", &RecordError{Code: CodeValueUnmapped, Field: bf.SF, Record: rec,
+		return nil, "", &RecordError{Code: CodeUserUnknown, Field: bf.SF, Record: rec,
 			Msg: fmt.Sprintf("%s: no active Jira user has the e-mail %q", b.label(bf), email),
 			Fix: fmt.Sprintf("invite %s to Jira (or make the address visible to the integration user), correct %s in Salesforce, or give the field a default: e-mail in %s", email, bf.SF, b.at(bf.Line))}
 	}

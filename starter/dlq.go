@@ -147,6 +147,12 @@ func dlqCmd(g *globals) *cobra.Command {
 						fmt.Fprintf(cmd.OutOrStdout(), "  still failing: %s\n", describeFailure(err))
 						continue
 					}
+					// A replay that ends without error may not commit (the record is gone on both
+					// sides, or nothing differs): the dead letter is closed here all the same, so an
+					// item whose replay succeeded leaves the list.
+					if err := st.ResolveDeadLetters(cmd.Context(), d.OriginKey); err != nil {
+						return fmt.Errorf("dead letter #%d replayed (%s) but could not be closed: %w", d.ID, res.Outcome, err)
+					}
 					fmt.Fprintf(cmd.OutOrStdout(), "  %s; dead letter closed\n", res.Outcome)
 				}
 			}

@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/sfjira/sfjira/emulators/internal/faultbody"
 )
 
 // Faults is the fault-injection configuration accepted by POST /__admin/faults (and
@@ -60,8 +63,14 @@ type FaultRule struct {
 	Every     int     `json:"every,omitempty"`
 	Count     int     `json:"count,omitempty"`
 	// Kind is "status" (default: answer Status), "reset" (drop the TCP connection with
-	// RST, no response) or "timeout" (hold the request TimeoutMS, then close it).
+	// RST, no response), "timeout" (hold the request TimeoutMS, then close it) or
+	// "malformed" (the call runs and has its effect, but a success answer's body is replaced
+	// as Body says).
 	Kind string `json:"kind,omitempty"`
+	// Body is the malformed answer: "truncated" (default: the first half of the JSON),
+	// "html" (a login page), "empty" (200 with no body) or "wrong_types" (every top-level
+	// value of another JSON type).
+	Body string `json:"body,omitempty"`
 	// Status is the HTTP status for kind "status" (default 503; 429 adds rate-limit headers).
 	Status      int    `json:"status,omitempty"`
 	RetryAfterS int    `json:"retry_after_s,omitempty"`
@@ -84,11 +93,15 @@ func (f *Faults) validate() string {
 			r.TimeoutMS < 0 || r.LatencyMS < 0 || r.JitterMS < 0 || (r.Status != 0 && (r.Status < 400 || r.Status > 599))
 		switch r.Kind {
 		case "", "status", "reset", "timeout":
+			bad = bad || r.Body != ""
+		case "malformed":
+			bad = bad || !faultbody.Valid(r.Body)
 		default:
 			bad = true
 		}
 		if bad {
-			return "rule " + strconv.Itoa(i) + ": endpoint is required, kind must be status, reset or timeout, status 400-599, rates 0..1"
+			return "rule " + strconv.Itoa(i) + ": endpoint is required, kind must be status, reset, timeout or malformed (body only with malformed: " +
+				strings.Join(faultbody.Kinds, ", ") + "), status 400-599, rates 0..1"
 		}
 	}
 	return ""
@@ -336,6 +349,10 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 			writeErr(w, st, []string{http.StatusText(st) + " (injected fault)"}, nil)
 			return
 		}
+		var mangle *FaultRule
+		if rule := d.rule; rule != nil && rule.Kind == "malformed" {
+			mangle, d.rule = rule, nil
+		}
 		if rule := d.rule; rule != nil {
 			switch rule.Kind {
 			case "reset":
@@ -371,6 +388,12 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 		}
 		if d.expired || s.consumeExpiry() {
 			writeUnauthorized(w, true)
+			return
+		}
+		if mangle != nil {
+			c := faultbody.NewCapture(w.Header())
+			fn(c, r)
+			faultbody.Write(w, mangle.Body, c)
 			return
 		}
 		fn(w, r)

@@ -2,10 +2,13 @@ package salesforce
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/sfjira/sfjira/emulators/internal/faultbody"
 )
 
 // serveAdmin handles the unauthenticated /__admin/ API used by tests, the demo and benchmarks.
@@ -53,6 +56,13 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if len(strings.TrimSpace(string(body))) > 0 {
 			if err := json.Unmarshal(body, &f); err != nil {
 				writeJSON(w, 400, map[string]string{"error": "invalid JSON: " + err.Error()})
+				return
+			}
+		}
+		for i, rule := range f.Rules {
+			if (rule.Kind == "malformed" && !faultbody.Valid(rule.Body)) || (rule.Kind != "malformed" && rule.Body != "") {
+				writeJSON(w, 400, map[string]string{"error": fmt.Sprintf("rule %d: body %q: with kind malformed, body is one of %s; other kinds take no body",
+					i, rule.Body, strings.Join(faultbody.Kinds, ", "))})
 				return
 			}
 		}

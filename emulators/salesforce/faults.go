@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sfjira/sfjira/emulators/internal/faultbody"
 )
 
 // FaultRule injects failures on one endpoint. Endpoint is a statistics key such as
@@ -13,16 +15,20 @@ import (
 // or "*" for every /services/ call. A rule fires on fail_next matching requests, then with
 // probability error_rate; a rule with neither fires on every matching request.
 type FaultRule struct {
-	Endpoint    string  `json:"endpoint"`
-	ErrorRate   float64 `json:"error_rate,omitempty"`
-	FailNext    int     `json:"fail_next,omitempty"`
-	Status      int     `json:"status,omitempty"`        // 429, 500, 502, 503, … (default 503)
-	ErrorCode   string  `json:"error_code,omitempty"`    // errorCode of the JSON body; default from status
-	Kind        string  `json:"kind,omitempty"`          // "" (HTTP error), "reset" or "timeout"
-	RetryAfterS int     `json:"retry_after_s,omitempty"` // Retry-After on 429/503 (default 1 for 429)
-	TimeoutMS   int     `json:"timeout_ms,omitempty"`    // kind timeout: hold this long, then close (default 30000)
-	LatencyMS   int     `json:"latency_ms,omitempty"`    // extra latency on matching requests (fired or not)
-	JitterMS    int     `json:"jitter_ms,omitempty"`
+	Endpoint  string  `json:"endpoint"`
+	ErrorRate float64 `json:"error_rate,omitempty"`
+	FailNext  int     `json:"fail_next,omitempty"`
+	Status    int     `json:"status,omitempty"`     // 429, 500, 502, 503, … (default 503)
+	ErrorCode string  `json:"error_code,omitempty"` // errorCode of the JSON body; default from status
+	Kind      string  `json:"kind,omitempty"`       // "" (HTTP error), "reset", "timeout" or "malformed"
+	// Body is the answer of kind malformed (the call runs and has its effect; a success answer's
+	// body is replaced): "truncated" (default), "html" (a login page), "empty" (200, no body) or
+	// "wrong_types" (every top-level value of another JSON type).
+	Body        string `json:"body,omitempty"`
+	RetryAfterS int    `json:"retry_after_s,omitempty"` // Retry-After on 429/503 (default 1 for 429)
+	TimeoutMS   int    `json:"timeout_ms,omitempty"`    // kind timeout: hold this long, then close (default 30000)
+	LatencyMS   int    `json:"latency_ms,omitempty"`    // extra latency on matching requests (fired or not)
+	JitterMS    int    `json:"jitter_ms,omitempty"`
 }
 
 func (fr *FaultRule) matches(key string) bool {
@@ -84,6 +90,10 @@ func (s *Server) applyFaults(w *statusRecorder, r *http.Request, key string) boo
 		return false
 	}
 	switch rule.Kind {
+	case "malformed":
+		w.mangle = faultbody.NewCapture(w.Header())
+		w.mangleKind = rule.Body
+		return false
 	case "reset":
 		w.fault = "reset"
 		hijackClose(w.ResponseWriter, true)

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sfjira/sfjira/emulators/internal/faultbody"
 )
 
 // Options configures a Server; zero values get production-like defaults so tests stay short.
@@ -118,6 +120,10 @@ type Server struct {
 	faults     Faults
 	faultRand  *mrand.Rand
 	ruleAlways []bool // per rule: fires on every matching request (no error_rate, no fail_next)
+
+	hookMu  sync.Mutex
+	hookKey string
+	hookFn  func()
 
 	jwtCert   *x509.Certificate
 	jwtErr    error
@@ -274,11 +280,25 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	fault  string // "reset" or "timeout" when the connection was cut instead of answered
+	// mangle, when set by a malformed fault, buffers the answer; ServeHTTP sends it mangled.
+	mangle     *faultbody.Capture
+	mangleKind string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
+	if r.mangle != nil {
+		r.mangle.WriteHeader(code)
+		return
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.mangle != nil {
+		return r.mangle.Write(b)
+	}
+	return r.ResponseWriter.Write(b)
 }
 
 // ServeHTTP routes admin, OAuth and REST requests.
@@ -294,6 +314,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	tmpl := s.serve(rec, r)
+	if rec.mangle != nil {
+		faultbody.Write(w, rec.mangleKind, rec.mangle)
+	}
 	code := strconv.Itoa(rec.status)
 	if rec.fault != "" {
 		code = rec.fault
@@ -388,6 +411,7 @@ func (s *Server) serve(w *statusRecorder, r *http.Request) string {
 	if s.applyFaults(w, r, r.Method+" "+tmpl) {
 		return tmpl
 	}
+	s.runRequestHook(r.Method + " " + tmpl)
 	switch path {
 	case "/services/oauth2/token":
 		s.handleToken(w, r)
@@ -1002,4 +1026,27 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request, o *objectD
 // SystemModstamp in a test. It is safe to call while requests are served.
 func (s *Server) SetClock(now func() time.Time) {
 	s.clock.Store(&now)
+}
+
+// SetRequestHook makes the next request whose statistics key ("PATCH
+// /services/data/{version}/sobjects/{object}/{id}") is key call fn before it is handled, once.
+// Tests use it to change data at an exact point of a client's call sequence (a record deleted
+// between a sync's read and its write), which timing cannot do reliably. fn may call the emulator
+// over HTTP; nil clears the hook.
+func (s *Server) SetRequestHook(key string, fn func()) {
+	s.hookMu.Lock()
+	s.hookKey, s.hookFn = key, fn
+	s.hookMu.Unlock()
+}
+
+func (s *Server) runRequestHook(key string) {
+	s.hookMu.Lock()
+	fn := s.hookFn
+	if fn == nil || s.hookKey != key {
+		s.hookMu.Unlock()
+		return
+	}
+	s.hookKey, s.hookFn = "", nil
+	s.hookMu.Unlock()
+	fn()
 }

@@ -27,12 +27,14 @@ const (
 	MappingBindFailed           Code = "MAPPING_BIND_FAILED"
 	MappingLookupUnlinked       Code = "MAPPING_LOOKUP_UNLINKED"
 	MappingLookupAmbiguous      Code = "MAPPING_LOOKUP_AMBIGUOUS"
+	MappingUserUnknown          Code = "MAPPING_USER_UNKNOWN"
 
 	SalesforceRecordNotFound Code = "SF_RECORD_NOT_FOUND"
 	SalesforceValidation     Code = "SF_VALIDATION"
 	SalesforceAuth           Code = "SF_AUTH"
 	SalesforceLimit          Code = "SF_REQUEST_LIMIT"
 	SalesforceUnavailable    Code = "SF_UNAVAILABLE"
+	SalesforceMalformed      Code = "SF_MALFORMED_RESPONSE"
 
 	JiraValidation        Code = "JIRA_VALIDATION"
 	JiraAuth              Code = "JIRA_AUTH"
@@ -41,10 +43,21 @@ const (
 	JiraUnavailable       Code = "JIRA_UNAVAILABLE"
 	JiraStatusUnreachable Code = "JIRA_STATUS_UNREACHABLE"
 	JiraDuplicateIssues   Code = "JIRA_DUPLICATE_ISSUES"
+	JiraMalformed         Code = "JIRA_MALFORMED_RESPONSE"
 	VerifyMismatch        Code = "VERIFY_MISMATCH"
 	StoreUnavailable      Code = "STORE_UNAVAILABLE"
 	NetworkTransient      Code = "NETWORK_TRANSIENT"
 	InvalidInput          Code = "INVALID_INPUT"
+
+	// Webhook codes are answered to the sender (X-Sfjira-Error-Code header and the body) and
+	// logged; they never reach a workflow, because nothing is started for a rejected delivery.
+	WebhookSignatureInvalid Code = "WEBHOOK_SIGNATURE_INVALID"
+	WebhookMalformed        Code = "WEBHOOK_MALFORMED"
+	WebhookStale            Code = "WEBHOOK_STALE"
+	WebhookReplayed         Code = "WEBHOOK_REPLAYED"
+	WebhookTooLarge         Code = "WEBHOOK_TOO_LARGE"
+	WebhookRateLimited      Code = "WEBHOOK_RATE_LIMITED"
+	WebhookUnavailable      Code = "WEBHOOK_UNAVAILABLE"
 )
 
 var entries = map[Code]Entry{
@@ -71,6 +84,16 @@ var entries = map[Code]Entry{
 	VerifyMismatch:              {Cause: "After writing, the Jira issue did not read back with the values written (a Jira automation or validator changed them).", Retryable: true, Fix: "Check Jira automation rules on the project; adjust the mapping owner for that field."},
 	StoreUnavailable:            {Cause: "PostgreSQL could not be reached or a statement failed.", Retryable: true, Fix: "Check database.url and that PostgreSQL is up; activities retry on their own."},
 	NetworkTransient:            {Cause: "A call to Salesforce or Jira failed in transport: connection refused or reset, or no answer in time.", Retryable: true, Fix: "Nothing: the activity retries with jittered backoff. If it persists, check the network path and the system's status page."},
+	MappingUserUnknown:          {Cause: "A user field's e-mail (e.g. the Owner's) belongs to no active user on the other system, and the mapping entry has no fallback field.", Fix: "Invite the person to Jira (or make their e-mail visible to the integration user), correct the e-mail in Salesforce, or give the entry a `fallback:` text field; then replay."},
+	SalesforceMalformed:         {Cause: "Salesforce (or a proxy in front of it) answered success with a body that is not the JSON expected: truncated, empty, an HTML page, or fields of the wrong type.", Retryable: true, Fix: "Nothing at first: the activity retries. If it persists, look at the body excerpt in the message: a login or maintenance page means a proxy or the org's My Domain setting is in the way."},
+	JiraMalformed:               {Cause: "Jira (or a proxy in front of it) answered success with a body that is not the JSON expected: truncated, empty, an HTML page, or fields of the wrong type.", Retryable: true, Fix: "Nothing at first: the activity retries (creates look for the issue before creating again). If it persists, look at the body excerpt in the message: an HTML login page means jira.base_url points at the wrong host or a proxy intercepts the call."},
+	WebhookSignatureInvalid:     {Cause: "A Jira webhook delivery had no or a wrong X-Hub-Signature, or an Outbound Message came from another Salesforce organization. Nothing was started.", Fix: "If the sender is genuine, set the same secret on the Jira webhook and in jira.webhook_secret_env / _file, or the sending org's id in salesforce.org_id; otherwise nothing: a forged delivery was refused (answered 401)."},
+	WebhookMalformed:            {Cause: "A webhook or Outbound Message could not be read: not JSON/SOAP, or a required field (issue id, project, record id) missing or of the wrong type. Answered 400; nothing was started for it.", Fix: "Nothing for the change itself: the poller picks it up at its next interval. If it repeats, check what sends to /webhooks/* (the log line names the field)."},
+	WebhookStale:                {Cause: "A signed Jira delivery's timestamp is outside the replay window (security.webhooks.replay_window), in the past or too far in the future: a captured delivery replayed, or a clock off.", Fix: "Check the clocks of the worker (NTP). A genuine late change is picked up by the poller."},
+	WebhookReplayed:             {Cause: "A delivery id (X-Atlassian-Webhook-Identifier, or an Outbound Message notification id) that was already processed arrived again: the sender's retry, or a replay.", Fix: "Nothing: it is acknowledged without being processed again."},
+	WebhookTooLarge:             {Cause: "A delivery body is larger than security.webhooks.max_body_bytes. Answered 413 before it was read whole.", Fix: "Nothing for the change: the poller picks it up. Raise max_body_bytes only if genuine deliveries are that large (Jira payloads with huge descriptions)."},
+	WebhookRateLimited:          {Cause: "One source address sent more deliveries than security.webhooks.rate_per_second allows. Answered 429 with Retry-After; the sender retries.", Retryable: true, Fix: "Nothing for a burst; if a genuine sender is limited for long, raise rate_per_second / burst."},
+	WebhookUnavailable:          {Cause: "A valid delivery could not be handed to Temporal or recorded in PostgreSQL. Answered 503 so the sender retries it.", Retryable: true, Fix: "Check that the Temporal frontend and PostgreSQL are reachable from the worker; deliveries are retried by Jira and Salesforce, and the pollers catch up."},
 	InvalidInput:                {Cause: "A workflow or command was started with missing or malformed input.", Fix: "Check the command line or the starter; the message names the field."},
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/mappings"
 )
 
 // Every code an operator can see must say what caused it and what to do.
@@ -27,4 +28,13 @@ func TestEveryEntryHasCauseAndFix(t *testing.T) {
 	}
 	_, ok := catalog.Lookup("NOPE")
 	require.False(t, ok)
+}
+
+// The record codes the mapping layer raises are catalog codes (dead letters carry them).
+func TestMappingRecordCodesAreInTheCatalog(t *testing.T) {
+	for _, c := range []string{mappings.CodeRequiredValueMissing, mappings.CodeValueUnmapped, mappings.CodeTypeMismatch,
+		mappings.CodeValueTooLong, mappings.CodeUserUnknown} {
+		_, ok := catalog.Lookup(catalog.Code(c))
+		require.True(t, ok, c)
+	}
 }

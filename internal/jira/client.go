@@ -359,12 +359,61 @@ func (c *Client) doOnce(ctx context.Context, method, path, fullURL string, paylo
 		return resp.StatusCode, newAPIError(method, path, resp)
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			return resp.StatusCode, fmt.Errorf("jira: %s %s: decode response: %w", method, path, err)
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+		if err != nil {
+			return 0, fmt.Errorf("jira: %s %s: read response: %w", method, path, err)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			return resp.StatusCode, newMalformed(method, path, resp, raw, err)
 		}
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// maxResponseBytes bounds one success body read into memory (a search page of 100 issues with
+// all fields is a few MB).
+const maxResponseBytes = 64 << 20
+
+// MalformedResponseError is a 2xx answer whose body is not the JSON the call expects: truncated,
+// empty, an HTML page from a proxy or login redirect, or a field of the wrong type. It is kept
+// apart from transport errors so the activity layer gives it its own catalog code
+// (JIRA_MALFORMED_RESPONSE), and it quotes the start of the body so the operator sees what
+// answered.
+type MalformedResponseError struct {
+	Method, Path, ContentType string
+	Status                    int
+	// Excerpt is the start of the body (at most 200 bytes), or "(empty body)".
+	Excerpt string
+	Err     error
+}
+
+func (e *MalformedResponseError) Error() string {
+	return fmt.Sprintf("jira: %s %s: %d response (%s) is not the JSON expected: %v; body starts: %s",
+		e.Method, e.Path, e.Status, e.ContentType, e.Err, e.Excerpt)
+}
+
+func (e *MalformedResponseError) Unwrap() error { return e.Err }
+
+func newMalformed(method, path string, resp *http.Response, raw []byte, err error) *MalformedResponseError {
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "no content type"
+	}
+	return &MalformedResponseError{Method: method, Path: path, Status: resp.StatusCode, ContentType: ct,
+		Excerpt: bodyExcerpt(raw), Err: err}
+}
+
+// bodyExcerpt quotes the start of a body on one line.
+func bodyExcerpt(raw []byte) string {
+	txt := strings.Join(strings.Fields(string(raw)), " ")
+	if txt == "" {
+		return "(empty body)"
+	}
+	if len(txt) > 200 {
+		txt = strings.ToValidUTF8(txt[:200], "") + "…"
+	}
+	return strconv.QuoteToGraphic(txt)
 }
 
 func issuePath(idOrKey string) string { return "/rest/api/3/issue/" + url.PathEscape(idOrKey) }

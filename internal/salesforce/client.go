@@ -301,6 +301,11 @@ func (c *Client) once(ctx context.Context, method, path, fullURL, token string, 
 		if errors.As(err, &apiErr) {
 			return false, err
 		}
+		var bad *MalformedResponseError
+		if errors.As(err, &bad) {
+			bad.Method, bad.Path = method, path
+			return false, bad
+		}
 		return false, transportError(method, path, err)
 	}
 	return false, nil
@@ -321,14 +326,57 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// decode reads a JSON body into out.
+// maxResponseBytes bounds one success body read into memory (a query page of 2,000 records).
+const maxResponseBytes = 64 << 20
+
+// decode reads a JSON body into out; a body that is not that JSON is a *MalformedResponseError
+// (call fills in the method and path).
 func decode(out any) func(*http.Response) error {
 	return func(resp *http.Response) error {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			return fmt.Errorf("decode response: %w", err)
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+		if err != nil {
+			return fmt.Errorf("read response: %w", err)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			ct := resp.Header.Get("Content-Type")
+			if ct == "" {
+				ct = "no content type"
+			}
+			return &MalformedResponseError{Status: resp.StatusCode, ContentType: ct, Excerpt: bodyExcerpt(raw), Err: err}
 		}
 		return nil
 	}
+}
+
+// MalformedResponseError is a 2xx answer whose body is not the JSON the call expects: truncated,
+// empty, an HTML page from a proxy or a login redirect, or a field of the wrong type. It is kept
+// apart from transport errors so the activity layer gives it its own catalog code
+// (SF_MALFORMED_RESPONSE), and it quotes the start of the body so the operator sees what answered.
+type MalformedResponseError struct {
+	Method, Path, ContentType string
+	Status                    int
+	// Excerpt is the start of the body (at most 200 bytes), or "(empty body)".
+	Excerpt string
+	Err     error
+}
+
+func (e *MalformedResponseError) Error() string {
+	return fmt.Sprintf("salesforce: %s %s: %d response (%s) is not the JSON expected: %v; body starts: %s",
+		e.Method, e.Path, e.Status, e.ContentType, e.Err, e.Excerpt)
+}
+
+func (e *MalformedResponseError) Unwrap() error { return e.Err }
+
+// bodyExcerpt quotes the start of a body on one line.
+func bodyExcerpt(raw []byte) string {
+	txt := strings.Join(strings.Fields(string(raw)), " ")
+	if txt == "" {
+		return "(empty body)"
+	}
+	if len(txt) > 200 {
+		txt = strings.ToValidUTF8(txt[:200], "") + "…"
+	}
+	return strconv.QuoteToGraphic(txt)
 }
 
 // --- errors --------------------------------------------------------------------------------
@@ -438,10 +486,25 @@ func parseError(method, path string, resp *http.Response) *APIError {
 	}
 	e.Code = "HTTP_" + strconv.Itoa(resp.StatusCode)
 	e.Message = strings.TrimSpace(truncate(string(body), 300))
+	if strings.HasPrefix(e.Message, "<") {
+		// An HTML page (a proxy's 502, a maintenance page): its title says it, the markup does not.
+		e.Message = htmlTitle(string(body))
+	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// htmlTitle returns the <title> of an HTML page, or a note that the answer was HTML.
+func htmlTitle(page string) string {
+	lower := strings.ToLower(page)
+	i := strings.Index(lower, "<title>")
+	j := strings.Index(lower, "</title>")
+	if i < 0 || j < i {
+		return "HTML page instead of an API answer"
+	}
+	return "HTML page: " + truncate(strings.Join(strings.Fields(page[i+len("<title>"):j]), " "), 120)
 }
 
 // orgFromIdentity takes the org id out of an identity URL

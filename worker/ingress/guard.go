@@ -11,7 +11,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/config"
+	"github.com/sfjira/sfjira/internal/salesforce"
 )
 
 // Defaults for Ingress.Limits fields left zero.
@@ -96,28 +98,36 @@ func (in *Ingress) allow(receiver string, r *http.Request) bool {
 func (in *Ingress) readBody(w http.ResponseWriter, r *http.Request, receiver string) ([]byte, bool) {
 	l := in.limits()
 	if r.ContentLength > l.MaxBodyBytes {
-		in.reject(w, receiver, "too_large", http.StatusRequestEntityTooLarge, "delivery larger than "+strconv.FormatInt(l.MaxBodyBytes, 10)+" bytes (security.webhooks.max_body_bytes)")
+		in.reject(w, receiver, "too_large", http.StatusRequestEntityTooLarge, catalog.WebhookTooLarge, "delivery larger than "+strconv.FormatInt(l.MaxBodyBytes, 10)+" bytes (security.webhooks.max_body_bytes)")
 		return nil, false
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, l.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			in.reject(w, receiver, "too_large", http.StatusRequestEntityTooLarge, "delivery larger than "+strconv.FormatInt(l.MaxBodyBytes, 10)+" bytes (security.webhooks.max_body_bytes)")
+			in.reject(w, receiver, "too_large", http.StatusRequestEntityTooLarge, catalog.WebhookTooLarge, "delivery larger than "+strconv.FormatInt(l.MaxBodyBytes, 10)+" bytes (security.webhooks.max_body_bytes)")
 			return nil, false
 		}
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+		in.reject(w, receiver, "malformed", http.StatusBadRequest, catalog.WebhookMalformed, "cannot read body")
 		return nil, false
 	}
 	return body, true
 }
 
-func (in *Ingress) reject(w http.ResponseWriter, receiver, reason string, status int, msg string) {
+// reject answers a delivery that starts nothing: the status tells the sender whether to retry
+// (429 and 503 do, 4xx do not), and the catalog code is in the header and the body.
+func (in *Ingress) reject(w http.ResponseWriter, receiver, reason string, status int, code catalog.Code, msg string) {
 	in.Acts.Metrics.IngressRejected(receiver, reason)
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
-	http.Error(w, msg, status)
+	w.Header().Set(ErrorCodeHeader, string(code))
+	if receiver == "salesforce" {
+		// Outbound Messages expect a SOAP answer either way.
+		writeSOAP(w, status, code, salesforce.OutboundAck(false))
+		return
+	}
+	http.Error(w, string(code)+": "+msg, status)
 }
 
 // claim records a delivery id; false means it was seen within the replay window. Without a

@@ -4,7 +4,6 @@
 package ingress
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/catalog"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
@@ -62,7 +62,7 @@ type Ingress struct {
 // starts nothing.
 func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 	if !in.allow("jira", r) {
-		in.reject(w, "jira", "rate_limited", http.StatusTooManyRequests, "too many deliveries from this address")
+		in.reject(w, "jira", "rate_limited", http.StatusTooManyRequests, catalog.WebhookRateLimited, "too many deliveries from this address")
 		return
 	}
 	body, ok := in.readBody(w, r, "jira")
@@ -70,27 +70,30 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.JiraSecret == "" || !jira.VerifySignature(in.JiraSecret, body, r.Header.Get("X-Hub-Signature")) {
-		in.Acts.Metrics.IngressRejected("jira", "signature")
-		in.Log.Warn("jira webhook rejected: bad or missing signature", zap.String("remote", r.RemoteAddr),
-			zap.String("delivery", r.Header.Get("X-Atlassian-Webhook-Identifier")))
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		in.Log.Warn("jira webhook rejected: bad or missing signature", zap.String("code", string(catalog.WebhookSignatureInvalid)),
+			zap.String("remote", r.RemoteAddr), zap.String("delivery", r.Header.Get("X-Atlassian-Webhook-Identifier")))
+		in.reject(w, "jira", "signature", http.StatusUnauthorized, catalog.WebhookSignatureInvalid, "invalid signature")
 		return
 	}
 	in.Acts.Metrics.WebhookVerified("jira")
 	ev, err := jira.ParseWebhook(body)
+	if err == nil {
+		err = checkJiraDelivery(ev)
+	}
 	if err != nil {
-		in.Acts.Metrics.IngressRejected("jira", "malformed")
-		http.Error(w, "malformed webhook payload: "+err.Error(), http.StatusBadRequest)
+		// Signed by Jira but unusable: 400, so Jira does not send the same bytes again; the
+		// change itself is picked up by the Jira poller.
+		in.Log.Warn("jira webhook rejected: malformed payload; the poller picks the change up", zap.String("code", string(catalog.WebhookMalformed)),
+			zap.String("delivery", r.Header.Get("X-Atlassian-Webhook-Identifier")), zap.Error(err))
+		in.reject(w, "jira", "malformed", http.StatusBadRequest, catalog.WebhookMalformed, "malformed webhook payload: "+err.Error())
 		return
 	}
-	if ev.Timestamp > 0 {
-		at := time.UnixMilli(ev.Timestamp)
-		if age := in.now().Sub(at); age > in.limits().ReplayWindow || age < -futureSkew {
-			in.Log.Warn("jira webhook rejected: timestamp outside the replay window", zap.Time("timestamp", at),
-				zap.Duration("window", in.limits().ReplayWindow), zap.String("delivery", r.Header.Get("X-Atlassian-Webhook-Identifier")))
-			in.reject(w, "jira", "stale", http.StatusBadRequest, "delivery timestamp is outside the replay window")
-			return
-		}
+	at := time.UnixMilli(ev.Timestamp)
+	if age := in.now().Sub(at); age > in.limits().ReplayWindow || age < -futureSkew {
+		in.Log.Warn("jira webhook rejected: timestamp outside the replay window", zap.String("code", string(catalog.WebhookStale)), zap.Time("timestamp", at),
+			zap.Duration("window", in.limits().ReplayWindow), zap.String("delivery", r.Header.Get("X-Atlassian-Webhook-Identifier")))
+		in.reject(w, "jira", "stale", http.StatusBadRequest, catalog.WebhookStale, "delivery timestamp is outside the replay window")
+		return
 	}
 	if ev.Issue == nil {
 		w.WriteHeader(http.StatusNoContent) // not an issue event: nothing to sync
@@ -99,23 +102,19 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery := r.Header.Get("X-Atlassian-Webhook-Identifier")
 	fresh, err := in.claim(r.Context(), "jira", delivery)
 	if err != nil {
-		in.Log.Error("jira webhook: could not record the delivery id; Jira will retry", zap.Error(err))
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		in.Log.Error("jira webhook: could not record the delivery id; Jira will retry", zap.String("code", string(catalog.WebhookUnavailable)), zap.Error(err))
+		in.reject(w, "jira", "unavailable", http.StatusServiceUnavailable, catalog.WebhookUnavailable, "temporarily unavailable")
 		return
 	}
 	if !fresh {
 		in.Acts.Metrics.IngressRejected("jira", "duplicate")
-		in.Log.Info("jira webhook: delivery already processed; acknowledged without processing", zap.String("delivery", delivery))
+		in.Log.Info("jira webhook: delivery already processed; acknowledged without processing", zap.String("code", string(catalog.WebhookReplayed)), zap.String("delivery", delivery))
+		w.Header().Set(ErrorCodeHeader, string(catalog.WebhookReplayed))
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	var project, issueType struct {
-		Key  string `json:"key"`
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal(ev.Issue.Fields["project"], &project)
-	_ = json.Unmarshal(ev.Issue.Fields["issuetype"], &issueType)
-	pairs := in.Acts.Mappings.PairsForJira(project.Key, issueType.Name)
+	project, issueType := issueScope(ev.Issue)
+	pairs := in.Acts.Mappings.PairsForJira(project, issueType)
 	events := make([]activities.ChangeEvent, 0, len(pairs))
 	for _, p := range pairs {
 		events = append(events, activities.ChangeEvent{Pair: p, Source: activities.SourceJira, JiraIssueID: ev.Issue.ID,
@@ -123,8 +122,8 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := in.Acts.HandleChanges(r.Context(), events); err != nil {
 		in.release("jira", delivery)
-		in.Log.Error("jira webhook: could not hand over; Jira will retry", zap.String("jira_key", ev.Issue.Key), zap.Error(err))
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		in.Log.Error("jira webhook: could not hand over; Jira will retry", zap.String("code", string(catalog.WebhookUnavailable)), zap.String("jira_key", ev.Issue.Key), zap.Error(err))
+		in.reject(w, "jira", "unavailable", http.StatusServiceUnavailable, catalog.WebhookUnavailable, "temporarily unavailable")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -135,7 +134,7 @@ func (in *Ingress) JiraWebhook(w http.ResponseWriter, r *http.Request) {
 // keeps retrying the message.
 func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 	if !in.allow("salesforce", r) {
-		in.reject(w, "salesforce", "rate_limited", http.StatusTooManyRequests, "too many deliveries from this address")
+		in.reject(w, "salesforce", "rate_limited", http.StatusTooManyRequests, catalog.WebhookRateLimited, "too many deliveries from this address")
 		return
 	}
 	body, ok := in.readBody(w, r, "salesforce")
@@ -145,29 +144,38 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 	msg, err := salesforce.ParseOutboundMessage(body)
 	if err != nil {
 		in.Acts.Metrics.IngressRejected("salesforce", "malformed")
-		writeSOAP(w, http.StatusBadRequest, salesforce.OutboundAck(false))
+		in.Log.Warn("outbound message rejected: not a readable SOAP notification", zap.String("code", string(catalog.WebhookMalformed)), zap.Error(err))
+		writeSOAP(w, http.StatusBadRequest, catalog.WebhookMalformed, salesforce.OutboundAck(false))
 		return
 	}
 	expected := in.SalesforceOrg
 	if expected == "" && in.Acts.SF != nil {
 		if expected, err = in.Acts.SF.OrganizationID(r.Context()); err != nil {
-			in.Log.Error("outbound message: cannot learn our own org id to check the sender; Salesforce will retry", zap.Error(err))
-			writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+			in.Log.Error("outbound message: cannot learn our own org id to check the sender; Salesforce will retry", zap.String("code", string(catalog.WebhookUnavailable)), zap.Error(err))
+			writeSOAP(w, http.StatusServiceUnavailable, catalog.WebhookUnavailable, salesforce.OutboundAck(false))
 			return
 		}
 	}
 	if expected == "" || !sameOrg(msg.OrganizationID, expected) {
 		in.Acts.Metrics.IngressRejected("salesforce", "organization")
-		in.Log.Warn("outbound message from an unexpected organization rejected", zap.String("org", msg.OrganizationID))
-		writeSOAP(w, http.StatusUnauthorized, salesforce.OutboundAck(false))
+		in.Log.Warn("outbound message from an unexpected organization rejected", zap.String("code", string(catalog.WebhookSignatureInvalid)), zap.String("org", msg.OrganizationID))
+		writeSOAP(w, http.StatusUnauthorized, catalog.WebhookSignatureInvalid, salesforce.OutboundAck(false))
 		return
 	}
 	in.Acts.Metrics.WebhookVerified("salesforce")
 	var events []activities.ChangeEvent
 	var claimed []string
+	skipped := 0
 	for _, n := range msg.Notifications {
 		id := n.Fields["Id"]
-		if id == "" {
+		if problem := checkNotification(n); problem != "" {
+			// One unusable notification must not hold back the others, and Salesforce would
+			// resend the same bytes forever: it is skipped (the message is acknowledged), logged
+			// with its code, and the record's change is picked up by the Salesforce poller.
+			skipped++
+			in.Acts.Metrics.IngressRejected("salesforce", "malformed")
+			in.Log.Warn("outbound message: notification skipped; the poller picks the change up", zap.String("code", string(catalog.WebhookMalformed)),
+				zap.String("notification", n.ID), zap.String("object", n.Object), zap.String("problem", problem))
 			continue
 		}
 		fresh, err := in.claim(r.Context(), "salesforce", n.ID)
@@ -175,12 +183,14 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 			for _, c := range claimed {
 				in.release("salesforce", c)
 			}
-			in.Log.Error("outbound message: could not record the notification id; Salesforce will retry", zap.Error(err))
-			writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+			in.Log.Error("outbound message: could not record the notification id; Salesforce will retry", zap.String("code", string(catalog.WebhookUnavailable)), zap.Error(err))
+			writeSOAP(w, http.StatusServiceUnavailable, catalog.WebhookUnavailable, salesforce.OutboundAck(false))
 			return
 		}
 		if !fresh {
 			in.Acts.Metrics.IngressRejected("salesforce", "duplicate")
+			in.Log.Info("outbound message: notification already processed; acknowledged without processing", zap.String("code", string(catalog.WebhookReplayed)), zap.String("notification", n.ID))
+			skipped++
 			continue
 		}
 		if n.ID != "" {
@@ -194,8 +204,11 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 		// A Task or Event logged on a synced record: sync that record (it writes its activities).
 		evs, err := in.Acts.ActivityChangeEvents(r.Context(), n.Object, n.Fields)
 		if err != nil {
-			in.Log.Error("outbound message: could not resolve the activity's record; Salesforce will retry", zap.Error(err))
-			writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+			for _, c := range claimed {
+				in.release("salesforce", c)
+			}
+			in.Log.Error("outbound message: could not resolve the activity's record; Salesforce will retry", zap.String("code", string(catalog.WebhookUnavailable)), zap.Error(err))
+			writeSOAP(w, http.StatusServiceUnavailable, catalog.WebhookUnavailable, salesforce.OutboundAck(false))
 			return
 		}
 		events = append(events, evs...)
@@ -204,14 +217,30 @@ func (in *Ingress) SalesforceOutbound(w http.ResponseWriter, r *http.Request) {
 		for _, c := range claimed {
 			in.release("salesforce", c)
 		}
-		in.Log.Error("outbound message: could not hand over; Salesforce will retry", zap.Error(err))
-		writeSOAP(w, http.StatusServiceUnavailable, salesforce.OutboundAck(false))
+		in.Log.Error("outbound message: could not hand over; Salesforce will retry", zap.String("code", string(catalog.WebhookUnavailable)), zap.Error(err))
+		writeSOAP(w, http.StatusServiceUnavailable, catalog.WebhookUnavailable, salesforce.OutboundAck(false))
 		return
 	}
-	writeSOAP(w, http.StatusOK, salesforce.OutboundAck(true))
+	code := catalog.Code("")
+	if skipped > 0 && len(claimed) == 0 && len(events) == 0 {
+		// Nothing in the message was processed: say why (replayed or malformed notifications).
+		code = catalog.WebhookReplayed
+		if hasMalformed(msg.Notifications) {
+			code = catalog.WebhookMalformed
+		}
+	}
+	writeSOAP(w, http.StatusOK, code, salesforce.OutboundAck(true))
 }
 
-func writeSOAP(w http.ResponseWriter, status int, body []byte) {
+// ErrorCodeHeader carries the catalog code of a refused (or acknowledged but unprocessed)
+// delivery, so the sender's delivery log and a person testing with curl see it without reading
+// the worker's logs.
+const ErrorCodeHeader = "X-Sfjira-Error-Code"
+
+func writeSOAP(w http.ResponseWriter, status int, code catalog.Code, body []byte) {
+	if code != "" {
+		w.Header().Set(ErrorCodeHeader, string(code))
+	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck

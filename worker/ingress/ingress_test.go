@@ -49,6 +49,12 @@ func (r *recorder) StartSync(_ context.Context, s activities.SyncStart) error {
 	return nil
 }
 
+func (r *recorder) startsSince(n int) []activities.SyncStart {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]activities.SyncStart(nil), r.starts[n:]...)
+}
+
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
