@@ -2,8 +2,8 @@ package jira
 
 import (
 	"html"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -28,13 +28,13 @@ func msgNotOnScreen(f string) string {
 
 // issueData holds everything that counts as an issue "change" (bumps `updated`).
 type issueData struct {
-	TypeID         string
-	Summary        string
-	Description    any
-	DueDate        string
-	Labels         []string
+	TypeID      string
+	Summary     string
+	Description any
+	DueDate     string
+	Labels      []string
 	// FixVersions holds version ids, sorted (versions.go).
-	FixVersions []int64
+	FixVersions    []int64
 	PriorityID     string
 	Assignee       string
 	Reporter       string

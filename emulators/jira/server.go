@@ -122,7 +122,7 @@ type Server struct {
 	// versions are the project's versions (releases), in creation order (versions.go).
 	versions    []*version
 	nextVersion int64
-	muteEvents    bool // seeding without webhooks
+	muteEvents  bool // seeding without webhooks
 
 	denied  atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
 	granted atomic.Pointer[map[string]bool] // broad permissions given (permissions.go)
