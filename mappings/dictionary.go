@@ -161,6 +161,7 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 			fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | `%s` | %s | %d |\n", r.Object, r.LinkField, scope, r.To, cell(r.Text.Source), sm, r.Line)
 		}
 	}
+	dictionaryTriggers(b, m)
 }
 
 // order lists status values in file order when known, else alphabetically.
