@@ -1,0 +1,182 @@
+package activities_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sfjira/sfjira/activities"
+	jiraemu "github.com/sfjira/sfjira/emulators/jira"
+	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/mappings"
+)
+
+// commitTriggers records a plan's trigger states the way RecordSync's commit does.
+func (f *fixture) commitTriggers(t *testing.T, sfID string, cur *activities.JiraState, p *activities.TransformResult, pass int) {
+	t.Helper()
+	_, err := f.env.ExecuteActivity(f.acts.CommitSync, activities.CommitSyncInput{Pair: pair, OriginKey: "sf/" + sfID, SfObject: "Opportunity", SfID: sfID,
+		IssueID: cur.IssueID, IssueKey: cur.IssueKey, MappingVersion: p.MappingVersion, SFSide: p.SFSide, JiraSide: p.JiraSide, Pass: pass,
+		TriggerStates: p.TriggerStates})
+	require.NoError(t, err)
+}
+
+func (f *fixture) runTrigger(t *testing.T, sfID string, cur *activities.JiraState, p *activities.TransformResult, action mappings.TriggerAction, pass int) activities.RunTriggerResult {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.RunTrigger, activities.RunTriggerInput{Pair: pair, OriginKey: "sf/" + sfID, SfID: sfID,
+		IssueID: cur.IssueID, IssueKey: cur.IssueKey, MappingVersion: p.MappingVersion, Pass: pass, Action: action})
+	require.NoError(t, err)
+	var res activities.RunTriggerResult
+	require.NoError(t, v.Get(&res))
+	return res
+}
+
+func (f *fixture) children(t *testing.T, issueKey string) []jira.Issue {
+	t.Helper()
+	page, err := f.acts.Jira.Search(f.ctx, jira.SearchRequest{JQL: `parent = "` + issueKey + `" ORDER BY key ASC`, Fields: []string{"summary", "issuetype", "fixVersions", "description"}, Properties: []string{mappings.TriggerProperty}, MaxResults: 50})
+	require.NoError(t, err)
+	return page.Issues
+}
+
+// The default pack's won-deal trigger against both emulators over HTTP: it fires once when the
+// Opportunity becomes Closed Won above 100,000, creates the version and three Stories once, and a
+// retried or replayed action, a later pass or a small deal create nothing more.
+func TestTriggerWonDealCreatesVersionAndStoriesOnce(t *testing.T) {
+	f := newFixture(t)
+	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
+	f.syncOnce(t, id)
+
+	// The first pass with the trigger records its baseline and fires nothing.
+	_, cur, p := f.plan(t, id)
+	require.Empty(t, p.FiredTriggers)
+	require.Equal(t, map[string]bool{"won-deal-delivery": false}, p.TriggerStates)
+	require.NotEqual(t, p.SidesHash, p.SnapshotHash, "a new trigger state makes the pass commit")
+	f.commitTriggers(t, id, cur, p, 10)
+	_, _, p = f.plan(t, id)
+	require.Empty(t, p.FiredTriggers)
+	require.Equal(t, p.SidesHash, p.SnapshotHash, "nothing left to record")
+
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Won", "Amount": 150000}))
+	_, cur, p = f.plan(t, id)
+	require.Len(t, p.FiredTriggers, 1)
+	act := p.FiredTriggers[0]
+	require.Equal(t, "won-deal-delivery", act.Trigger)
+	require.Len(t, act.Stories, 3)
+	require.Contains(t, act.VersionName, " – ")
+	require.False(t, p.TriggerStates["won-deal-delivery"], "a fired trigger stays false until its actions are done")
+	f.commitTriggers(t, id, cur, p, 11)
+
+	before := f.jiraEmu.Stats()
+	res := f.runTrigger(t, id, cur, p, act, 11)
+	require.Equal(t, []string{"version " + act.VersionName, "fix version " + act.VersionName + " on " + cur.IssueKey}, res.Created[:2])
+	require.Len(t, res.Created, 5)
+	require.Empty(t, res.Existing)
+	after := f.jiraEmu.Stats()
+	require.Equal(t, 1, postCount(after, "POST /rest/api/3/version")-postCount(before, "POST /rest/api/3/version"))
+	require.Equal(t, 3, postCount(after, "POST /rest/api/3/issue")-postCount(before, "POST /rest/api/3/issue"))
+
+	versions, err := f.acts.Jira.ProjectVersions(f.ctx, "SFJ")
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+	require.Equal(t, act.VersionName, versions[0].Name)
+	epic, err := f.acts.Jira.GetIssue(f.ctx, cur.IssueID, []string{"fixVersions"}, nil)
+	require.NoError(t, err)
+	require.Contains(t, string(epic.Fields["fixVersions"]), `"id":"`+versions[0].ID+`"`)
+	kids := f.children(t, cur.IssueKey)
+	require.Len(t, kids, 3)
+	for i, k := range kids {
+		var sum string
+		require.NoError(t, json.Unmarshal(k.Fields["summary"], &sum))
+		require.Equal(t, act.Stories[i].Summary, sum)
+		require.Contains(t, string(k.Fields["issuetype"]), `"name":"Story"`)
+		require.Contains(t, string(k.Fields["fixVersions"]), versions[0].ID, "Stories are in the release too")
+		require.Contains(t, string(k.Properties[mappings.TriggerProperty]), `"id":"sf/`+id+`|won-deal-delivery|story-`)
+	}
+	require.Contains(t, string(kids[0].Fields["description"]), "Plan the kick-off meeting for")
+
+	// The same action again (an activity retry, a replayed dead letter): nothing new.
+	before = f.jiraEmu.Stats()
+	res = f.runTrigger(t, id, cur, p, act, 12)
+	require.Empty(t, res.Created)
+	require.Len(t, res.Existing, 5)
+	after = f.jiraEmu.Stats()
+	require.Zero(t, postCount(after, "POST /rest/api/3/version")-postCount(before, "POST /rest/api/3/version"))
+	require.Zero(t, postCount(after, "POST /rest/api/3/issue")-postCount(before, "POST /rest/api/3/issue"))
+	require.Zero(t, postCount(after, "PUT /rest/api/3/issue/{issueIdOrKey}")-postCount(before, "PUT /rest/api/3/issue/{issueIdOrKey}"))
+	require.Len(t, f.children(t, cur.IssueKey), 3)
+
+	// The next pass: the condition still holds, but it did at the last sync too.
+	_, _, p = f.plan(t, id)
+	require.Empty(t, p.FiredTriggers)
+	require.True(t, p.TriggerStates["won-deal-delivery"])
+
+	// Audited with action trigger, naming the trigger, the version and each Story.
+	rows, err := f.acts.Store.AuditFor(f.ctx, "sf/"+id)
+	require.NoError(t, err)
+	var fields []string
+	for _, r := range rows {
+		if r.Action == "trigger" && r.Pass == 11 {
+			require.Nil(t, r.Before, "created in pass 11: %s", r.Field)
+			fields = append(fields, r.Field+" = "+*r.After)
+		}
+	}
+	require.Len(t, fields, 5, "%v", fields)
+	require.Equal(t, "won-deal-delivery: version = "+act.VersionName+" (id "+versions[0].ID+")", fields[0])
+	require.Equal(t, "won-deal-delivery: fixVersions = "+act.VersionName, fields[1])
+	require.True(t, strings.HasPrefix(fields[2], "won-deal-delivery: story-1 = "+kids[0].Key+" Kick-off with "), fields[2])
+}
+
+// A small deal does not fire; a deal whose Stories were created by an attempt that crashed before
+// recording them is completed without duplicates, and an existing version of the same name is
+// reused.
+func TestTriggerSmallDealAndCrashedAttempt(t *testing.T) {
+	f := newFixture(t)
+	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
+	f.syncOnce(t, id)
+	_, cur, p := f.plan(t, id)
+	f.commitTriggers(t, id, cur, p, 10)
+
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Won", "Amount": 50000}))
+	_, cur, p = f.plan(t, id)
+	require.Empty(t, p.FiredTriggers, "50,000 is not above 100,000")
+	require.False(t, p.TriggerStates["won-deal-delivery"])
+	f.commitTriggers(t, id, cur, p, 11)
+
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"Amount": 250000}))
+	_, cur, p = f.plan(t, id)
+	require.Len(t, p.FiredTriggers, 1, "raising the amount makes the condition true")
+	act := p.FiredTriggers[0]
+
+	// Someone already made the release by hand; an earlier attempt created story-1 and crashed
+	// before recording it, and the search index lags behind.
+	pid, err := f.acts.Jira.ProjectID(f.ctx, "SFJ")
+	require.NoError(t, err)
+	_, err = f.acts.Jira.CreateVersion(f.ctx, pid, strings.ToUpper(act.VersionName), "")
+	require.NoError(t, err)
+	origin := "sf/" + id
+	f.jiraEmu.SetFaults(jiraemu.Faults{SearchLagMS: 1500})
+	require.NoError(t, f.acts.Store.SaveTriggerItem(f.ctx, storeItem(origin, "story-1")))
+	earlier, err := f.acts.Jira.CreateIssue(f.ctx, jira.IssueInput{Fields: map[string]any{"project": map[string]any{"key": "SFJ"}, "issuetype": map[string]any{"name": "Story"},
+		"summary": act.Stories[0].Summary, "parent": map[string]any{"id": cur.IssueID}},
+		Properties: []jira.EntityProperty{{Key: mappings.TriggerProperty, Value: map[string]any{"id": origin + "|won-deal-delivery|story-1"}}}})
+	require.NoError(t, err)
+
+	res := f.runTrigger(t, id, cur, p, act, 12)
+	require.Contains(t, res.Existing, "version "+strings.ToUpper(act.VersionName), "found by name, ignoring case")
+	require.Contains(t, res.Existing, "story "+earlier.Key, "the crashed attempt's Story is adopted")
+	require.Len(t, res.Created, 3, "fix version, story-2, story-3: %v", res.Created)
+	versions, err := f.acts.Jira.ProjectVersions(f.ctx, "SFJ")
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+	// Search shows the new Stories once its index catches up: three, not four.
+	require.Eventually(t, func() bool { return len(f.children(t, cur.IssueKey)) == 3 }, 5*time.Second, 100*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	require.Len(t, f.children(t, cur.IssueKey), 3)
+}
+
+func storeItem(origin, item string) store.TriggerItem {
+	return store.TriggerItem{OriginKey: origin, Trigger: "won-deal-delivery", Item: item}
+}
