@@ -49,14 +49,10 @@ func TestTriggerWonDealCreatesVersionAndStoriesOnce(t *testing.T) {
 	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
 	f.syncOnce(t, id)
 
-	// The first pass with the trigger records its baseline and fires nothing.
+	// The sync recorded the trigger's baseline (false) without firing it.
 	_, cur, p := f.plan(t, id)
 	require.Empty(t, p.FiredTriggers)
 	require.Equal(t, map[string]bool{"won-deal-delivery": false}, p.TriggerStates)
-	require.NotEqual(t, p.SidesHash, p.SnapshotHash, "a new trigger state makes the pass commit")
-	f.commitTriggers(t, id, cur, p, 10)
-	_, _, p = f.plan(t, id)
-	require.Empty(t, p.FiredTriggers)
 	require.Equal(t, p.SidesHash, p.SnapshotHash, "nothing left to record")
 
 	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Won", "Amount": 150000}))
@@ -136,11 +132,9 @@ func TestTriggerSmallDealAndCrashedAttempt(t *testing.T) {
 	f := newFixture(t)
 	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
 	f.syncOnce(t, id)
-	_, cur, p := f.plan(t, id)
-	f.commitTriggers(t, id, cur, p, 10)
 
 	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Won", "Amount": 50000}))
-	_, cur, p = f.plan(t, id)
+	_, cur, p := f.plan(t, id)
 	require.Empty(t, p.FiredTriggers, "50,000 is not above 100,000")
 	require.False(t, p.TriggerStates["won-deal-delivery"])
 	f.commitTriggers(t, id, cur, p, 11)
@@ -179,4 +173,24 @@ func TestTriggerSmallDealAndCrashedAttempt(t *testing.T) {
 
 func storeItem(origin, item string) store.TriggerItem {
 	return store.TriggerItem{OriginKey: origin, Trigger: "won-deal-delivery", Item: item}
+}
+
+// A trigger added to the mapping after a pair was synced records its baseline on the next pass
+// instead of firing for every deal already won, and that pass commits even with nothing to write.
+func TestTriggerNewTriggerRecordsBaseline(t *testing.T) {
+	f := newFixture(t)
+	id := f.firstOpportunity(t, "StageName = 'Prospecting'")
+	f.syncOnce(t, id)
+	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Won", "Amount": 300000}))
+	f.syncOnce(t, id)
+	_, err := f.acts.Store.Pool().Exec(f.ctx, `DELETE FROM trigger_state`)
+	require.NoError(t, err)
+	_, cur, p := f.plan(t, id)
+	require.Empty(t, p.FiredTriggers, "no recorded state: baseline, not a transition")
+	require.Equal(t, map[string]bool{"won-deal-delivery": true}, p.TriggerStates)
+	require.NotEqual(t, p.SidesHash, p.SnapshotHash, "the baseline makes the pass commit")
+	f.commitTriggers(t, id, cur, p, 20)
+	_, _, p = f.plan(t, id)
+	require.Empty(t, p.FiredTriggers)
+	require.Equal(t, p.SidesHash, p.SnapshotHash)
 }
