@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +194,38 @@ func TestTriggerNewTriggerRecordsBaseline(t *testing.T) {
 	_, _, p = f.plan(t, id)
 	require.Empty(t, p.FiredTriggers)
 	require.Equal(t, p.SidesHash, p.SnapshotHash)
+}
+
+// Preflight checks the Salesforce fields a trigger reads against the live org, naming the file,
+// the trigger's line and the fix; the default pack's trigger passes.
+func TestPreflightChecksTriggerFields(t *testing.T) {
+	e := newPreflightEnv(t)
+	src := `version: 1
+pair: opportunity-epic
+salesforce: { object: Opportunity, external_id_field: Jira_Issue_Id__c }
+jira: { project: SFJ, issue_type: Epic }
+fields:
+  - { sf: Name, jira: summary, type: text, required: true }
+triggers:
+  - name: won
+    becomes: 'StageNam = "Closed Won" and Amount > 100000'
+    stories:
+      - summary: 'concat("Kick-off with ", Account.Nme)'
+`
+	path := t.TempDir() + "/trigger.yaml"
+	require.NoError(t, os.WriteFile(path, []byte(src), 0o644))
+	m, err := mappings.LoadFile(path)
+	require.NoError(t, err, "offline the file is valid")
+	rep, err := activities.Preflight(e.ctx, e.sf, e.jc, []*mappings.Mapping{m})
+	require.NoError(t, err)
+	var got []string
+	for _, p := range rep.Problems {
+		if strings.Contains(p.Error(), "in trigger") {
+			got = append(got, strings.TrimPrefix(p.Error(), path+":"))
+		}
+	}
+	require.Equal(t, []string{
+		`8:5: Salesforce field "StageNam" (in trigger won) does not exist: no field "StageNam" on Opportunity (fix: use the field's API name in the trigger's expressions (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name))`,
+		`8:5: Salesforce field "Account.Nme" (in trigger won) does not exist: no field "Nme" on Account (fix: use the field's API name in the trigger's expressions (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name))`,
+	}, got)
 }
