@@ -57,6 +57,13 @@ func TestTriggerWonDealCreatesVersionAndStoriesOnce(t *testing.T) {
 	require.Equal(t, p.SidesHash, p.SnapshotHash, "nothing left to record")
 
 	require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", id, map[string]any{"StageName": "Closed Won", "Amount": 150000}))
+	// A dry run names what the trigger would do.
+	dry, err := f.acts.PlanSync(f.ctx, pair, id)
+	require.NoError(t, err)
+	require.Len(t, dry.Triggers, 4, "%v", dry.Triggers)
+	require.Contains(t, dry.Triggers[0], "won-deal-delivery fires: version ")
+	require.Contains(t, dry.Triggers[1], "won-deal-delivery fires: Story story-1 \"Kick-off with ")
+
 	_, cur, p = f.plan(t, id)
 	require.Len(t, p.FiredTriggers, 1)
 	act := p.FiredTriggers[0]
