@@ -37,7 +37,7 @@ type SyncPlan struct {
 	// Triggers lists what the mapping triggers this sync fires would find or create in Jira.
 	Triggers  []string
 	Conflicts []ConflictNote
-	Warnings   []string
+	Warnings  []string
 }
 
 // Empty reports whether the plan writes nothing.
