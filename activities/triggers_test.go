@@ -216,6 +216,7 @@ fields:
 triggers:
   - name: won
     becomes: 'StageNam = "Closed Won" and Amount > 100000'
+    story_type: Deliverable
     stories:
       - summary: 'concat("Kick-off with ", Account.Nme)'
 `
@@ -227,12 +228,13 @@ triggers:
 	require.NoError(t, err)
 	var got []string
 	for _, p := range rep.Problems {
-		if strings.Contains(p.Error(), "in trigger") {
+		if strings.Contains(p.Error(), "trigger") {
 			got = append(got, strings.TrimPrefix(p.Error(), path+":"))
 		}
 	}
 	require.Equal(t, []string{
 		`8:5: Salesforce field "StageNam" (in trigger won) does not exist: no field "StageNam" on Opportunity (fix: use the field's API name in the trigger's expressions (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name))`,
 		`8:5: Salesforce field "Account.Nme" (in trigger won) does not exist: no field "Nme" on Account (fix: use the field's API name in the trigger's expressions (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name))`,
+		`8: trigger won creates "Deliverable" issues, which Jira project SFJ does not have (fix: set story_type to one of: Epic, Story, Task, Bug, Subtask)`,
 	}, got)
 }
