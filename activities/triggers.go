@@ -123,8 +123,22 @@ func (a *Activities) RunTrigger(ctx context.Context, in RunTriggerInput) (*RunTr
 			note(res, added, "fix version "+v.Name+" on "+in.IssueKey)
 		}
 	}
+	// One search finds what earlier attempts created; it waits out the search index only for
+	// Stories whose create was started (intent recorded) but not recorded as done.
+	var pending []string
 	for _, st := range in.Action.Stories {
-		key, created, err := a.ensureStory(ctx, m, in, st, items[st.Item], version)
+		if rec, ok := items[st.Item]; ok && rec.JiraID == "" {
+			pending = append(pending, st.Item)
+		}
+	}
+	existing := map[string]*jira.CreatedIssue{}
+	if len(in.Action.Stories) > 0 {
+		if existing, err = a.findTriggerStories(ctx, m.Jira.Project, in.OriginKey, in.Action.Trigger, pending); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range in.Action.Stories {
+		key, created, err := a.ensureStory(ctx, m, in, st, items[st.Item], existing[st.Item], version)
 		if err != nil {
 			return nil, err
 		}
@@ -210,21 +224,17 @@ func triggerIdentity(originKey, trigger, item string) string {
 
 // ensureStory returns the key of the trigger's Story for one template item, creating it under
 // the issue when neither the store nor Jira knows it.
-func (a *Activities) ensureStory(ctx context.Context, m *mappings.Mapping, in RunTriggerInput, st mappings.StoryAction, rec store.TriggerItem, version *jira.Version) (string, bool, error) {
+func (a *Activities) ensureStory(ctx context.Context, m *mappings.Mapping, in RunTriggerInput, st mappings.StoryAction, rec store.TriggerItem, found *jira.CreatedIssue, version *jira.Version) (string, bool, error) {
 	if rec.JiraID != "" {
 		return rec.JiraKey, false, nil
 	}
 	id := triggerIdentity(in.OriginKey, in.Action.Trigger, st.Item)
-	wait := time.Duration(0)
-	if rec.Item != "" {
-		wait = a.searchLagWindow() // an earlier attempt recorded its intent: it may have created it
-	} else if err := a.Store.SaveTriggerItem(ctx, store.TriggerItem{OriginKey: in.OriginKey, Trigger: in.Action.Trigger, Item: st.Item}); err != nil {
-		return "", false, classify(err)
+	if rec.Item == "" && found == nil {
+		if err := a.Store.SaveTriggerItem(ctx, store.TriggerItem{OriginKey: in.OriginKey, Trigger: in.Action.Trigger, Item: st.Item}); err != nil {
+			return "", false, classify(err)
+		}
 	}
-	found, err := a.findTriggerStory(ctx, m.Jira.Project, id, wait)
-	if err != nil {
-		return "", false, err
-	}
+	var err error
 	created := false
 	if found == nil {
 		fields := map[string]any{
@@ -253,21 +263,37 @@ func (a *Activities) ensureStory(ctx context.Context, m *mappings.Mapping, in Ru
 	return found.Key, created, nil
 }
 
-// findTriggerStory searches for the Story carrying a trigger identity; with wait > 0 it keeps
-// searching that long (Jira's search index lags behind creates).
-func (a *Activities) findTriggerStory(ctx context.Context, project, id string, wait time.Duration) (*jira.CreatedIssue, error) {
-	jql := fmt.Sprintf(`project = "%s" AND issue.property[%s].id = "%s"`, project, mappings.TriggerProperty, strings.ReplaceAll(id, `"`, `\"`))
-	deadline := time.Now().Add(wait)
+// findTriggerStories returns the Stories a trigger created for a pair, by item, from one search
+// (paged). While an item in pending (an intent an earlier attempt recorded) is missing, it keeps
+// searching up to the search-lag window, since Jira's index lags behind creates.
+func (a *Activities) findTriggerStories(ctx context.Context, project, originKey, trigger string, pending []string) (map[string]*jira.CreatedIssue, error) {
+	q := func(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }
+	jql := fmt.Sprintf(`project = "%s" AND issue.property[%s].origin = "%s" AND issue.property[%s].trigger = "%s"`,
+		project, mappings.TriggerProperty, q(originKey), mappings.TriggerProperty, q(trigger))
+	deadline := time.Now().Add(a.searchLagWindow())
 	for {
-		page, err := a.Jira.Search(ctx, jira.SearchRequest{JQL: jql, Fields: []string{"key"}, MaxResults: 2})
+		out := map[string]*jira.CreatedIssue{}
+		err := a.Jira.SearchEach(ctx, jira.SearchRequest{JQL: jql, Fields: []string{"key"}, Properties: []string{mappings.TriggerProperty}, MaxResults: 100}, func(is *jira.Issue) error {
+			var p struct {
+				ID, Item string
+			}
+			_ = json.Unmarshal(is.Properties[mappings.TriggerProperty], &p)
+			if p.ID == triggerIdentity(originKey, trigger, p.Item) && out[p.Item] == nil {
+				out[p.Item] = &jira.CreatedIssue{ID: is.ID, Key: is.Key}
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, classify(err)
 		}
-		if len(page.Issues) > 0 {
-			return &jira.CreatedIssue{ID: page.Issues[0].ID, Key: page.Issues[0].Key}, nil
+		missing := false
+		for _, item := range pending {
+			if out[item] == nil {
+				missing = true
+			}
 		}
-		if time.Now().After(deadline) {
-			return nil, nil
+		if !missing || time.Now().After(deadline) {
+			return out, nil
 		}
 		activity.RecordHeartbeat(ctx, "waiting for Jira search index")
 		select {

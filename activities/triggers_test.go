@@ -69,7 +69,7 @@ func TestTriggerWonDealCreatesVersionAndStoriesOnce(t *testing.T) {
 	act := p.FiredTriggers[0]
 	require.Equal(t, "won-deal-delivery", act.Trigger)
 	require.Len(t, act.Stories, 3)
-	require.Contains(t, act.VersionName, " – ")
+	require.True(t, strings.HasPrefix(act.VersionName, "Delivery: "), act.VersionName)
 	require.False(t, p.TriggerStates["won-deal-delivery"], "a fired trigger stays false until its actions are done")
 	f.commitTriggers(t, id, cur, p, 11)
 
@@ -163,7 +163,8 @@ func TestTriggerSmallDealAndCrashedAttempt(t *testing.T) {
 	require.NoError(t, f.acts.Store.SaveTriggerItem(f.ctx, storeItem(origin, "story-1")))
 	earlier, err := f.acts.Jira.CreateIssue(f.ctx, jira.IssueInput{Fields: map[string]any{"project": map[string]any{"key": "SFJ"}, "issuetype": map[string]any{"name": "Story"},
 		"summary": act.Stories[0].Summary, "parent": map[string]any{"id": cur.IssueID}},
-		Properties: []jira.EntityProperty{{Key: mappings.TriggerProperty, Value: map[string]any{"id": origin + "|won-deal-delivery|story-1"}}}})
+		Properties: []jira.EntityProperty{{Key: mappings.TriggerProperty, Value: map[string]any{
+			"id": origin + "|won-deal-delivery|story-1", "origin": origin, "pair": pair, "trigger": "won-deal-delivery", "item": "story-1"}}}})
 	require.NoError(t, err)
 
 	res := f.runTrigger(t, id, cur, p, act, 12)

@@ -46,7 +46,7 @@ func TestDefaultTriggerWonDeal(t *testing.T) {
 
 	a := tr.Render(recordGetter(rec))
 	assert.Equal(t, "won-deal-delivery", a.Trigger)
-	assert.Equal(t, "Acme Corp – Renewal 2027", a.VersionName)
+	assert.Equal(t, "Delivery: Renewal 2027", a.VersionName)
 	assert.Equal(t, "Delivery of the won Opportunity Renewal 2027 (Acme Corp)", a.VersionDescription)
 	assert.True(t, a.FixVersion)
 	require.Len(t, a.Stories, 3)

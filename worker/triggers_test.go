@@ -65,7 +65,7 @@ func TestEndToEndTriggerWonDeal(t *testing.T) {
 	require.NotEmpty(t, fired, "the run reports what the trigger created: %v", out.Changed)
 	name, _ := big.Value("Name")
 	account, _ := big.Value("Account.Name")
-	versionName := account.(string) + " – " + name.(string)
+	versionName := "Delivery: " + name.(string)
 	require.Contains(t, fired, "version "+versionName)
 
 	versions, stories := s.triggerCounts(t, epicKey)
