@@ -131,7 +131,7 @@ func (f *fixture) syncOnce(t *testing.T, sfID string) activities.VerifyPairResul
 		var vr activities.VerifyPairResult
 		require.NoError(t, v.Get(&vr))
 		_, err = f.env.ExecuteActivity(f.acts.CommitSync, activities.CommitSyncInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: sfID, IssueID: cur.IssueID, IssueKey: vr.IssueKey,
-			MappingVersion: p.MappingVersion, SFSide: p.ExpectSF, JiraSide: p.ExpectJira, Held: p.Held, Pass: step + 1})
+			MappingVersion: p.MappingVersion, SFSide: p.ExpectSF, JiraSide: p.ExpectJira, Held: p.Held, Pass: step + 1, TriggerStates: p.TriggerStates})
 		require.NoError(t, err)
 		return vr
 	}

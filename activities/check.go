@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/mappings"
 )
 
 // CheckProblem is one way a pair is out of step.
@@ -55,9 +56,12 @@ func (a *Activities) CheckPair(ctx context.Context, pair string) (*CheckReport, 
 	err = a.Jira.SearchEach(ctx, jira.SearchRequest{
 		JQL:        fmt.Sprintf(`project = "%s" AND issuetype = "%s" ORDER BY key ASC`, m.Jira.Project, m.Jira.IssueType),
 		Fields:     append(b.JiraFieldIDs(), "key"),
-		Properties: []string{m.Jira.Property},
+		Properties: []string{m.Jira.Property, mappings.TriggerProperty},
 		MaxResults: 100,
 	}, func(is *jira.Issue) error {
+		if _, byTrigger := is.Properties[mappings.TriggerProperty]; byTrigger && is.Properties[m.Jira.Property] == nil {
+			return nil // created by a mapping trigger under another pair's issue, not a pair itself
+		}
 		rep.Issues++
 		var prop struct {
 			Origin string `json:"origin"`

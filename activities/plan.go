@@ -34,13 +34,15 @@ type SyncPlan struct {
 	Writes             []PlannedWrite
 	// Activities lists the comments and worklogs that would be written from Tasks and Events.
 	Activities []string
-	Conflicts  []ConflictNote
-	Warnings   []string
+	// Triggers lists what the mapping triggers this sync fires would find or create in Jira.
+	Triggers  []string
+	Conflicts []ConflictNote
+	Warnings  []string
 }
 
 // Empty reports whether the plan writes nothing.
 func (p *SyncPlan) Empty() bool {
-	return p.Skip == "" && p.DeleteAction == "" && len(p.Writes) == 0 && len(p.Activities) == 0
+	return p.Skip == "" && p.DeleteAction == "" && len(p.Writes) == 0 && len(p.Activities) == 0 && len(p.Triggers) == 0
 }
 
 // PlanSync runs the read half of a sync pass for one Salesforce record (fetch both sides,
@@ -134,6 +136,18 @@ func (a *Activities) PlanSync(ctx context.Context, pair, sfID string) (*SyncPlan
 			p.Writes = append(p.Writes, PlannedWrite{System: "salesforce", Action: action, Field: k, Label: k, Before: strPtr(before), After: strPtr(canonString(fields[k]))})
 		}
 	}
+	for _, t := range plan.FiredTriggers {
+		if t.VersionName != "" {
+			line := fmt.Sprintf("%s fires: version %s (found by name or created)", t.Trigger, quoteShort(t.VersionName))
+			if t.FixVersion {
+				line += ", added to the fix versions of " + cur.IssueKey
+			}
+			p.Triggers = append(p.Triggers, line)
+		}
+		for _, s := range t.Stories {
+			p.Triggers = append(p.Triggers, fmt.Sprintf("%s fires: %s %s %s under %s (unless already created)", t.Trigger, t.StoryType, s.Item, quoteShort(s.Summary), cur.IssueKey))
+		}
+	}
 	if plan.HasActivities && cur.Found {
 		act, err := a.SyncActivities(ctx, SyncActivitiesInput{Pair: pair, OriginKey: p.OriginKey, SfID: sfID, IssueID: cur.IssueID, DryRun: true})
 		if err != nil {
@@ -187,6 +201,9 @@ func (p *SyncPlan) Print(w io.Writer) {
 	}
 	for _, s := range p.Activities {
 		fmt.Fprintf(w, "  %-10s %-10s %s\n", "jira", "activity", s)
+	}
+	for _, s := range p.Triggers {
+		fmt.Fprintf(w, "  %-10s %-10s %s\n", "jira", "trigger", s)
 	}
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(w, "  conflict (held for a decision): %s: Salesforce %s, Jira %s\n", c.Label, quoteShort(c.SFValue), quoteShort(c.JiraValue))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,6 +111,12 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			rep.Problems = append(rep.Problems, m.Problem(0, "use one of: "+strings.Join(names, ", "),
 				"Jira project %s has no issue type %q", m.Jira.Project, m.Jira.IssueType))
 			continue
+		}
+		for _, t := range m.Triggers {
+			if len(t.Stories) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, t.StoryType) }) {
+				rep.Problems = append(rep.Problems, m.Problem(t.Line, "set story_type to one of: "+strings.Join(names, ", "),
+					"trigger %s creates %q issues, which Jira project %s does not have", t.Name, t.StoryType, m.Jira.Project))
+			}
 		}
 		if b != nil {
 			cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)

@@ -87,6 +87,9 @@ func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) (*Commi
 	if err := a.Store.MarkConflictsApplied(ctx, in.AppliedConflicts); err != nil {
 		return nil, classify(err)
 	}
+	if err := a.Store.SaveTriggerStates(ctx, in.OriginKey, in.TriggerStates); err != nil {
+		return nil, classify(err)
+	}
 	if in.Deleted {
 		if err := a.Store.MarkLinkDeleted(ctx, in.OriginKey); err != nil {
 			return nil, classify(err)

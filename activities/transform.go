@@ -151,6 +151,9 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 			res.AppliedConflicts = append(res.AppliedConflicts, c.ID)
 		}
 	}
+	if err := a.evalTriggers(ctx, m, in, res); err != nil {
+		return nil, err
+	}
 	out := merge(mi)
 	if in.RealtimeOnly {
 		deferBatchFields(b, &out)

@@ -106,6 +106,13 @@ type TransformResult struct {
 	JiraProject    string
 	JiraIssueType  string
 
+	// FiredTriggers are the mapping triggers whose condition became true in this pass (false at
+	// the last sync), rendered over the record; RecordSync runs each with RunTrigger after the
+	// commit. TriggerStates are the conditions to record with the commit (a fired trigger stays
+	// false until RunTrigger has done its actions, so a failed action fires again).
+	FiredTriggers []mappings.TriggerAction `json:",omitempty"`
+	TriggerStates map[string]bool          `json:",omitempty"`
+
 	// CreateJira creates the issue with JiraFields (all mapped fields); otherwise JiraFields holds
 	// only the fields to change. Status/Resolution are set when the status must move.
 	CreateJira bool
@@ -302,6 +309,8 @@ type CommitSyncInput struct {
 	AppliedConflicts []int64
 	SourceTime       string
 	Deleted          bool
+	// TriggerStates are the mapping triggers' conditions as the pass saw them (TransformResult).
+	TriggerStates map[string]bool `json:",omitempty"`
 }
 
 // CommitSyncResult reports the change→reflection latency recorded for the pass.

@@ -164,6 +164,19 @@ func (m *Mapping) CheckSalesforce(describe func(object string) (*SFObject, error
 			}
 		}
 	}
+	for _, t := range m.Triggers {
+		seen := map[string]bool{}
+		for _, p := range t.Paths() {
+			if seen[strings.ToLower(p)] {
+				continue
+			}
+			seen[strings.ToLower(p)] = true
+			if f, problem := lookup(p); f == nil {
+				add(t.Line, 5, "use the field's API name in the trigger's expressions (custom fields end in __c; parent fields go through the relationship, e.g. Account.Name)",
+					"Salesforce field %q (in trigger %s) does not exist: %s", p, t.Name, problem)
+			}
+		}
+	}
 	if m.Status != nil {
 		if f, problem := lookup(m.Status.SF); f == nil {
 			add(m.Status.Line, 1, "use the picklist's API name, e.g. StageName", "status field %q does not exist: %s", m.Status.SF, problem)

@@ -172,6 +172,7 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 			fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | `%s` | %s | %d |\n", r.Object, r.LinkField, scope, r.To, cell(r.Text.Source), sm, r.Line)
 		}
 	}
+	dictionaryTriggers(b, m)
 }
 
 // syncSummary says how a pair's fields are carried (hybrid mode): how many by change capture

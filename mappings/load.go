@@ -19,7 +19,7 @@ import (
 
 // Allowed keys per YAML section, in documentation order (error messages list them).
 var (
-	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities"}
+	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities", "triggers"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
 	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync", "link_type"}
@@ -378,6 +378,9 @@ func (l *loader) mapping(m *Mapping, root *yaml.Node) {
 	}
 	if n, ok := top.vals["activities"]; ok {
 		l.activities(m, n)
+	}
+	if n, ok := top.vals["triggers"]; ok {
+		l.triggers(m, n)
 	}
 }
 

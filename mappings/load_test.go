@@ -41,7 +41,7 @@ func TestLoadErrors(t *testing.T) {
 			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync, link_type`,
 			`did you mean "required"?`},
 		{"unknown top-level key", header + "stauts:\n  sf: StageName\n", 13, 1,
-			`unknown key "stauts" in the mapping file; allowed keys: version, pair, salesforce, jira, fields, status, activities`, `did you mean "status"?`},
+			`unknown key "stauts" in the mapping file; allowed keys: version, pair, salesforce, jira, fields, status, activities, triggers`, `did you mean "status"?`},
 		{"max_length not an integer", header + "    max_length: abc\n", 13, 17,
 			`max_length must be an integer, got "abc"`, "whole number"},
 		{"required not a bool", header + "    required: \"yes\"\n", 13, 15,

@@ -76,6 +76,9 @@ type Mapping struct {
 	Status     *StatusMap
 	// Activities turn the record's Tasks and Events into Jira comments and worklogs.
 	Activities []ActivityRule
+	// Triggers start cross-system actions when a condition on the record becomes true
+	// (trigger.go).
+	Triggers []Trigger
 
 	pairLine, pairCol int
 }
@@ -228,6 +231,12 @@ func (m *Mapping) SOQLFields() []string {
 	}
 	if m.Status != nil {
 		add(m.Status.SF)
+	}
+	// Trigger conditions and templates are evaluated over the record too.
+	for _, t := range m.Triggers {
+		for _, p := range t.Paths() {
+			add(p)
+		}
 	}
 	add(m.Salesforce.ExternalIDField)
 	add(m.Salesforce.KeyField)

@@ -234,7 +234,20 @@ func (m *Mapping) JiraPermissions() []string {
 	if kinds[ActivityWorklog] {
 		need = append(need, "WORK_ON_ISSUES", "EDIT_OWN_WORKLOGS")
 	}
+	if t := m.versionTrigger(); t != nil {
+		need = append(need, "ADMINISTER_PROJECTS") // Jira Cloud: creating a version
+	}
 	return need
+}
+
+// versionTrigger returns the first trigger that creates a version, or nil.
+func (m *Mapping) versionTrigger() *Trigger {
+	for i := range m.Triggers {
+		if m.Triggers[i].Version != nil {
+			return &m.Triggers[i]
+		}
+	}
+	return nil
 }
 
 // CheckJiraPermissions reports every needed permission the integration user lacks.
@@ -249,6 +262,13 @@ func (m *Mapping) CheckJiraPermissions(have map[string]bool) *PreflightReport {
 	}
 	for _, p := range m.JiraPermissions() {
 		if have[p] {
+			continue
+		}
+		if p == "ADMINISTER_PROJECTS" {
+			// Only the trigger's version needs it, after the pair is synced: a warning, not a block.
+			t := m.versionTrigger()
+			r.warn(m, t.Line, "the Jira integration user lacks ADMINISTER_PROJECTS in project %s, which Jira Cloud requires to create the version of trigger %s: that action will fail and the sync run with it (dead letter) until it is granted",
+				m.Jira.Project, t.Name)
 			continue
 		}
 		line := m.pairLine

@@ -37,7 +37,8 @@ mappings:
 	code, out := run(t, "--config", cfg, "preflight")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, `StageName "Closed Won" → Done: from "To Do" via Start progress → Done (2 transition(s))`)
-	assert.Contains(t, out, "preflight ok: 3 mapping(s), 0 warning(s)")
+	assert.Contains(t, out, "lacks ADMINISTER_PROJECTS in project SFJ, which Jira Cloud requires to create the version of trigger won-deal-delivery")
+	assert.Contains(t, out, "preflight ok: 3 mapping(s), 1 warning(s)")
 
 	// Offline-valid, but Amount is not a field Jira can hold as text and Jira_Status__c is wrong.
 	bad := filepath.Join(dir, "bad.yaml")

@@ -376,6 +376,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			if err := w.syncActivities(ctx, &plan); err != nil {
 				return "", err
 			}
+			if err := w.runTriggers(ctx, pass, &plan); err != nil {
+				return "", err
+			}
 			if outcome != "" {
 				return outcome, nil
 			}
@@ -449,6 +452,9 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if err := w.syncActivities(ctx, &plan); err != nil {
 			return "", err
 		}
+		if err := w.runTriggers(ctx, pass, &plan); err != nil {
+			return "", err
+		}
 		if outcome != "" {
 			return outcome, nil
 		}
@@ -516,7 +522,7 @@ func (w *recordSync) commit(ctx workflow.Context, pass int, sfID string, cur act
 		SFSide: sfSide, JiraSide: jiraSide, Held: plan.Held, SfModstamp: sfModstamp, JiraUpdated: jiraUpdated,
 		Pass: pass, Direction: activities.DirectionBidirectional, JiraChanges: jiraChanges, SfChanges: sfChanges,
 		Decisions: plan.Decisions, Reasons: plan.Reasons, Conflicts: plan.Conflicts, AppliedConflicts: plan.AppliedConflicts,
-		SourceTime: plan.SourceTime, Deleted: deleted,
+		SourceTime: plan.SourceTime, Deleted: deleted, TriggerStates: plan.TriggerStates,
 	}).Get(ctx, &res)
 	if res.LatencyMS > 0 {
 		w.result.LatencyMS = res.LatencyMS
@@ -561,6 +567,37 @@ func (w *recordSync) syncActivities(ctx workflow.Context, plan *activities.Trans
 		w.result.Changed = append(w.result.Changed, fmt.Sprintf("activities (%d new, %d updated)", res.Created, res.Updated))
 	}
 	w.result.Warnings = append(w.result.Warnings, res.Warnings...)
+	return nil
+}
+
+// triggersVersion guards running mapping triggers after the commit, so histories recorded before
+// it replay.
+const triggersVersion = "mapping-triggers"
+
+// runTriggers carries out the mapping triggers this pass's plan fired (a condition that became
+// true since the last sync), one RunTrigger activity each, after the pass is recorded. The
+// actions are idempotent and a trigger's state turns true only when its actions are done, so a
+// failure here fails the run (dead letter) and the replay fires the trigger again.
+func (w *recordSync) runTriggers(ctx workflow.Context, pass int, plan *activities.TransformResult) error {
+	if len(plan.FiredTriggers) == 0 || w.result.IssueID == "" {
+		return nil
+	}
+	if workflow.GetVersion(ctx, triggersVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	for _, t := range plan.FiredTriggers {
+		w.setStage(ctx, "running trigger "+t.Trigger)
+		var res activities.RunTriggerResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "trigger "+t.Trigger+" on "+w.result.IssueKey, 8), a.RunTrigger, activities.RunTriggerInput{
+			Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: w.result.IssueID, IssueKey: w.result.IssueKey,
+			MappingVersion: plan.MappingVersion, Pass: pass, Action: t,
+		}).Get(ctx, &res); err != nil {
+			return err
+		}
+		if len(res.Created) > 0 {
+			w.result.Changed = append(w.result.Changed, "trigger "+t.Trigger+": "+strings.Join(res.Created, ", "))
+		}
+	}
 	return nil
 }
 

@@ -127,6 +127,12 @@ bold "Salesforce → Jira in real time: a rep closes \"$NAME\" ($OPP, Epic $KEY)
 sfpatch "$OPP" '{"StageName":"Closed Won","Amount":250000}'
 epic_done() { [ "$(jfield "$KEY" status,resolution | js 'o.fields.status.name+"/"+(o.fields.resolution||{}).name')" = "Done/Done" ]; }
 wait_until "Epic $KEY walked To Do → In Progress → Done, resolution Done (Outbound Message → worker)" epic_done
+# The mapping's trigger won-deal-delivery: a deal over 100,000 became Closed Won, so its Epic gets a
+# Jira release (as fix version) and three delivery Stories, once (retries and replays create nothing).
+jsearch() { curl -fsS -G -u "$JAUTH" "$JIRA/rest/api/3/search/jql" --data-urlencode "jql=$1" --data-urlencode "fields=summary"; }
+triggered() { [ "$(jsearch "parent = $KEY AND issue.property[sfjira_trigger].trigger = \"won-deal-delivery\"" | js 'o.issues.length')" = "3" ] &&
+  jfield "$KEY" fixVersions | js 'o.fields.fixVersions.map(v=>v.name).join("\n")' | grep -qxF "Delivery: $NAME"; }
+wait_until "trigger won-deal-delivery: release \"Delivery: $NAME\" is the Epic's fix version, with 3 delivery Stories under $KEY" triggered
 
 bold "Jira → Salesforce in real time: the team renames the Epic and moves it back to In Progress"
 curl -fsS -X PUT -u "$JAUTH" -H 'Content-Type: application/json' "$JIRA/rest/api/3/issue/$KEY" \

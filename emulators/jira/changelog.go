@@ -3,6 +3,7 @@ package jira
 import (
 	"html"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,6 +115,17 @@ func (s *Server) diffItems(a, b issueData) []changeItem {
 	}
 	if strings.Join(a.Labels, " ") != strings.Join(b.Labels, " ") {
 		out = append(out, item("labels", "labels", false, nil, optStr(strings.Join(a.Labels, " ")), nil, optStr(strings.Join(b.Labels, " "))))
+	}
+	// Fix versions: one item per version added or removed, as Jira records them.
+	for _, id := range a.FixVersions {
+		if !slices.Contains(b.FixVersions, id) {
+			out = append(out, item("Fix Version", "fixVersions", false, sp(strconv.FormatInt(id, 10)), sp(s.versionName(id)), nil, nil))
+		}
+	}
+	for _, id := range b.FixVersions {
+		if !slices.Contains(a.FixVersions, id) {
+			out = append(out, item("Fix Version", "fixVersions", false, nil, nil, sp(strconv.FormatInt(id, 10)), sp(s.versionName(id))))
+		}
 	}
 	named("priority", priorities, a.PriorityID, b.PriorityID)
 	for _, u := range []struct{ f, x, y string }{{"assignee", a.Assignee, b.Assignee}, {"reporter", a.Reporter, b.Reporter}} {

@@ -28,11 +28,13 @@ func msgNotOnScreen(f string) string {
 
 // issueData holds everything that counts as an issue "change" (bumps `updated`).
 type issueData struct {
-	TypeID         string
-	Summary        string
-	Description    any
-	DueDate        string
-	Labels         []string
+	TypeID      string
+	Summary     string
+	Description any
+	DueDate     string
+	Labels      []string
+	// FixVersions holds version ids, sorted (versions.go).
+	FixVersions    []int64
 	PriorityID     string
 	Assignee       string
 	Reporter       string
@@ -63,6 +65,7 @@ type issue struct {
 func (is *issue) clone() *issue {
 	c := *is
 	c.d.Labels = slices.Clone(is.d.Labels)
+	c.d.FixVersions = slices.Clone(is.d.FixVersions)
 	c.d.Custom = make(map[string]any, len(is.d.Custom))
 	for k, v := range is.d.Custom {
 		c.d.Custom[k] = v
@@ -277,6 +280,8 @@ func (s *Server) setField(is *issue, fid string, v any, creating bool) string {
 		} else {
 			setCustom(is, fid, val, val == "")
 		}
+	case kindVersions:
+		return s.setFixVersions(is, v)
 	case kindLabels:
 		if v == nil {
 			is.d.Labels = nil
@@ -475,6 +480,12 @@ func (s *Server) applyUpdate(is *issue, fid string, ops []map[string]any) string
 					return msg
 				}
 			case "add", "remove":
+				if fid == "fixVersions" {
+					if msg := s.updateFixVersions(is, verb, val); msg != "" {
+						return msg
+					}
+					continue
+				}
 				if fid != "labels" {
 					f := fieldByID[fid]
 					if f == nil || !f.OnScreen {
@@ -957,6 +968,8 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 			return []string{}, true
 		}
 		return is.d.Labels, true
+	case "fixVersions":
+		return s.fixVersionsJSON(base, is.d.FixVersions), true
 	case "priority":
 		return namedJSON(base, "priority", findNamed(priorities, is.d.PriorityID, false)), true
 	case "assignee":

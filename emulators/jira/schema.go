@@ -167,6 +167,7 @@ const (
 	kindSprint               // gh-sprint
 	kindResolution           // resolution (transition screen only)
 	kindUserPicker           // single user picker custom field
+	kindVersions             // fixVersions (versions.go)
 )
 
 type fieldDef struct {
@@ -189,6 +190,7 @@ var fieldDefs = []fieldDef{
 	{ID: "parent", Name: "Parent", Type: "issuelink", System: "parent", Kind: kindParent, OnScreen: true},
 	{ID: "duedate", Name: "Due date", Type: "date", System: "duedate", Kind: kindDate, OnScreen: true, Clauses: []string{"due", "duedate"}},
 	{ID: "labels", Name: "Labels", Type: "array", Items: "string", System: "labels", Kind: kindLabels, OnScreen: true},
+	{ID: "fixVersions", Name: "Fix versions", Type: "array", Items: "version", System: "fixVersions", Kind: kindVersions, OnScreen: true, Clauses: []string{"fixVersion"}},
 	{ID: "priority", Name: "Priority", Type: "priority", System: "priority", Kind: kindPriority, OnScreen: true},
 	{ID: "assignee", Name: "Assignee", Type: "user", System: "assignee", Kind: kindUser, OnScreen: true},
 	{ID: "reporter", Name: "Reporter", Type: "user", System: "reporter", Kind: kindUser, OnScreen: true},

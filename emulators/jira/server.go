@@ -119,7 +119,10 @@ type Server struct {
 	// issueLinks holds issue-to-issue links by id (issuelinks.go).
 	issueLinks    map[int64]*issueLink
 	nextIssueLink int64
-	muteEvents    bool // seeding without webhooks
+	// versions are the project's versions (releases), in creation order (versions.go).
+	versions    []*version
+	nextVersion int64
+	muteEvents  bool // seeding without webhooks
 
 	denied  atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
 	granted atomic.Pointer[map[string]bool] // broad permissions given (permissions.go)
@@ -194,6 +197,7 @@ func (s *Server) resetLocked() {
 	s.remoteLinks = map[int64][]*remoteLink{}
 	s.histories = map[int64][]*history{}
 	s.issueLinks, s.nextIssueLink = map[int64]*issueLink{}, 10000
+	s.versions, s.nextVersion = nil, 10000
 	s.nextComment, s.nextWorklog, s.nextLink, s.nextHistory = 10000, 10000, 10000, 10000
 	s.nextUser = 0
 	s.resetUsersLocked()
@@ -245,6 +249,9 @@ func (s *Server) routes() {
 	h("POST /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handlePutRemoteLink)
 	h("DELETE /rest/api/3/issue/{issueIdOrKey}/remotelink", s.handleDeleteRemoteLink)
 	h("DELETE /rest/api/3/issue/{issueIdOrKey}/remotelink/{linkId}", s.handleDeleteRemoteLink)
+	h("POST /rest/api/3/version", s.handleCreateVersion)
+	h("GET /rest/api/3/version/{id}", s.handleGetVersion)
+	h("GET /rest/api/3/project/{projectIdOrKey}/versions", s.handleProjectVersions)
 	h("POST /rest/api/3/issueLink", s.handleCreateIssueLink)
 	h("GET /rest/api/3/issueLink/{linkId}", s.handleGetIssueLink)
 	h("DELETE /rest/api/3/issueLink/{linkId}", s.handleDeleteIssueLink)
@@ -624,6 +631,10 @@ func (s *Server) handleCreatemetaFields(w http.ResponseWriter, r *http.Request) 
 			m["allowedValues"] = []any{issueTypeJSON(base, t)}
 		case kindProject:
 			m["allowedValues"] = []any{s.projectRef(base)}
+		case kindVersions:
+			s.mu.RLock()
+			m["allowedValues"] = s.fixVersionsJSON(base, s.versionIDs())
+			s.mu.RUnlock()
 		}
 		all = append(all, m)
 	}
@@ -632,7 +643,7 @@ func (s *Server) handleCreatemetaFields(w http.ResponseWriter, r *http.Request) 
 
 func operationsFor(f *fieldDef) []string {
 	switch f.Kind {
-	case kindLabels:
+	case kindLabels, kindVersions:
 		return []string{"add", "set", "remove"}
 	case kindSprint:
 		return []string{"set"}
