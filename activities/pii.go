@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -203,8 +204,10 @@ func PIIValuesIn(keys map[string]bool, args ...any) []string {
 			}
 		}
 	}
-	var walk func(v any)
-	walk = func(v any) {
+	// path is the dotted path of parent map keys, so nested records ({"Contact": {"Email": …}})
+	// match the mapping's Contact.Email as flattened ones do.
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
 		switch x := v.(type) {
 		case map[string]any:
 			named := false
@@ -214,18 +217,22 @@ func PIIValuesIn(keys map[string]bool, args ...any) []string {
 				}
 			}
 			for k, e := range x {
+				full := k
+				if path != "" {
+					full = path + "." + k
+				}
 				switch {
-				case keys[k]:
+				case keys[k] || suffixIn(keys, full):
 					leaves(e)
 				case named && k != "Field" && k != "field" && k != "Key" && k != "key" && k != "Label" && k != "Action":
 					leaves(e)
 				default:
-					walk(e)
+					walk(e, full)
 				}
 			}
 		case []any:
 			for _, e := range x {
-				walk(e)
+				walk(e, path)
 			}
 		}
 	}
@@ -236,10 +243,25 @@ func PIIValuesIn(keys map[string]bool, args ...any) []string {
 		}
 		var v any
 		if json.Unmarshal(raw, &v) == nil {
-			walk(v)
+			walk(v, "")
 		}
 	}
 	return out
+}
+
+// suffixIn reports whether a dotted path, or a tail of it (SF.Values.Contact.Email →
+// Values.Contact.Email → Contact.Email), is one of keys.
+func suffixIn(keys map[string]bool, path string) bool {
+	for {
+		if keys[path] {
+			return true
+		}
+		_, rest, ok := strings.Cut(path, ".")
+		if !ok {
+			return false
+		}
+		path = rest
+	}
 }
 
 // RedactPII returns err with every occurrence of values (ignoring case) in its message replaced
@@ -281,10 +303,18 @@ func scrubValues(s string, values []string) (string, bool) {
 		if len(v) < 3 {
 			continue
 		}
-		re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(v))
-		if re.MatchString(s) {
-			s = re.ReplaceAllLiteralString(s, mappings.HiddenPII)
-			changed = true
+		// The value as written, and as it appears inside URLs (a transport error quotes the
+		// request URL, e.g. user/search?query=ana%40example.com) and JSON strings.
+		forms := []string{v, url.QueryEscape(v), url.PathEscape(v)}
+		if q, err := json.Marshal(v); err == nil {
+			forms = append(forms, strings.Trim(string(q), `"`))
+		}
+		for _, f := range forms {
+			re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(f))
+			if re.MatchString(s) {
+				s = re.ReplaceAllLiteralString(s, mappings.HiddenPII)
+				changed = true
+			}
 		}
 	}
 	return s, changed
