@@ -69,8 +69,8 @@ type FaultRule struct {
 	// Errors are the field errors of a kind "status" answer ({"errors": {"customfield_…": "…"}}),
 	// as Jira sends on 400s — some of which quote the refused value ("Option value 'x' is not
 	// valid"): tests use them to check what the connector does with such text.
-	Errors map[string]string `json:"errors,omitempty"`
-	TimeoutMS   int    `json:"timeout_ms,omitempty"`
+	Errors    map[string]string `json:"errors,omitempty"`
+	TimeoutMS int               `json:"timeout_ms,omitempty"`
 	// LatencyMS/JitterMS delay matching calls whether or not the rule fires.
 	LatencyMS int `json:"latency_ms,omitempty"`
 	JitterMS  int `json:"jitter_ms,omitempty"`
