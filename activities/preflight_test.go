@@ -64,34 +64,9 @@ func TestPreflightDefaultPackPasses(t *testing.T) {
 	t.Logf("notes: %q", rep.Notes)
 }
 
-// defaultPackIntegrationUser is the least-privilege Salesforce permission set for the default
-// pack, written out independently of the code that derives it: read on the parent and activity
-// objects, edit (no create, no delete) on the three synced objects, and edit only on the fields
-// the pack writes (back-links and Jira → Salesforce fields).
-func defaultPackIntegrationUser() sfemu.Permissions {
-	no, yes := false, true
-	readOnly := sfemu.ObjectPermissions{Createable: &no, Updateable: &no, Deletable: &no}
-	editOnly := sfemu.ObjectPermissions{Createable: &no, Deletable: &no}
-	p := sfemu.Permissions{Objects: map[string]sfemu.ObjectPermissions{
-		"Account": readOnly, "Contact": readOnly, "Task": readOnly, "Event": readOnly,
-		"Opportunity": editOnly, "Case": editOnly, "Feature_Request__c": editOnly,
-	}, Fields: map[string]sfemu.FieldPermissions{}}
-	for object, writable := range map[string][]string{
-		"Opportunity":        {"Name", "Description", "CloseDate", "Jira_Status__c", "Jira_Resolution__c", "Jira_Sprint__c"},
-		"Case":               {"Description", "Jira_Status__c"},
-		"Feature_Request__c": {"Name", "Description__c", "Jira_Status__c"},
-	} {
-		p.Fields[object+".*"] = sfemu.FieldPermissions{Editable: &no}
-		for _, f := range append(writable, "Jira_Issue_Id__c", "Jira_Issue_Key__c") {
-			p.Fields[object+"."+f] = sfemu.FieldPermissions{Editable: &yes}
-		}
-	}
-	return p
-}
-
 func TestPreflightDefaultPackNotesShortestPaths(t *testing.T) {
 	e := newPreflightEnv(t)
-	e.sfEmu.SetPermissions(defaultPackIntegrationUser())
+	e.sfEmu.SetPermissions(sfemu.DefaultPackIntegrationUser())
 	ms, err := mappings.LoadDefault()
 	require.NoError(t, err)
 	rep, err := activities.Preflight(e.ctx, e.sf, e.jc, ms)
@@ -216,7 +191,7 @@ func TestPreflightReportsSalesforceAndOAuthScopesBeyondTheMapping(t *testing.T) 
 	ms, err := mappings.LoadDefault()
 	require.NoError(t, err)
 	fit := []string{"read:jira-work", "write:jira-work", "read:jira-user", "offline_access"}
-	e.sfEmu.SetPermissions(defaultPackIntegrationUser())
+	e.sfEmu.SetPermissions(sfemu.DefaultPackIntegrationUser())
 	rep, err := activities.PreflightWith(e.ctx, e.sf, e.jc, ms, activities.PreflightOptions{JiraScopes: fit})
 	require.NoError(t, err)
 	assert.Empty(t, rep.Problems)

@@ -103,7 +103,7 @@ func oauthJiraClient(t *testing.T, ctx context.Context, st *store.Store, kr *cod
 	t.Helper()
 	conf := jira.OAuthConfig{ClientID: jiraemu.DemoOAuthClientID, ClientSecret: jiraemu.DemoOAuthClientSecret,
 		AuthURL: jiraURL + "/authorize", TokenURL: jiraURL + "/oauth/token", APIURL: jiraURL, RedirectURL: "http://127.0.0.1:8765/callback",
-		Scopes:     []string{"read:jira-work", "write:jira-work", "read:jira-user", "manage:jira-webhook", "offline_access"},
+		Scopes:     []string{"read:jira-work", "write:jira-work", "read:jira-user", "offline_access"},
 		HTTPClient: &http.Client{Transport: rec.wrap(nil)}}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Get(conf.AuthCodeURL("state-it"))

@@ -123,3 +123,29 @@ func (s *Server) applyObjectPermissions(d map[string]any, o *objectDef) map[stri
 	}
 	return d
 }
+
+// DefaultPackIntegrationUser is the least-privilege permission set for sfjira's default mapping
+// pack (mappings/default): read-only Account, Contact, Task and Event; edit but no create or
+// delete on Opportunity, Case and Feature_Request__c, with field-level edit only on the fields
+// the pack writes (the Jira back-links and the Jira → Salesforce fields). Demos and tests set it
+// with SetPermissions to show what a clean least-privilege preflight looks like.
+func DefaultPackIntegrationUser() Permissions {
+	no, yes := false, true
+	readOnly := ObjectPermissions{Createable: &no, Updateable: &no, Deletable: &no}
+	editOnly := ObjectPermissions{Createable: &no, Deletable: &no}
+	p := Permissions{Objects: map[string]ObjectPermissions{
+		"Account": readOnly, "Contact": readOnly, "Task": readOnly, "Event": readOnly,
+		"Opportunity": editOnly, "Case": editOnly, "Feature_Request__c": editOnly,
+	}, Fields: map[string]FieldPermissions{}}
+	for object, writable := range map[string][]string{
+		"Opportunity":        {"Name", "Description", "CloseDate", "Jira_Status__c", "Jira_Resolution__c", "Jira_Sprint__c"},
+		"Case":               {"Description", "Jira_Status__c"},
+		"Feature_Request__c": {"Name", "Description__c", "Jira_Status__c"},
+	} {
+		p.Fields[object+".*"] = FieldPermissions{Editable: &no}
+		for _, f := range append(writable, "Jira_Issue_Id__c", "Jira_Issue_Key__c") {
+			p.Fields[object+"."+f] = FieldPermissions{Editable: &yes}
+		}
+	}
+	return p
+}
