@@ -47,8 +47,9 @@ func TestMappingDoc(t *testing.T) {
 		"# sfjira data dictionary",
 		"## opportunity-epic",
 		"- Salesforce: `Opportunity`, scope `IsDeleted = false`",
-		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | required | max 120 chars, on overflow truncate | 34 |",
-		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | optional | 2 decimals | 60 |",
+		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | required | max 120 chars, on overflow truncate | — | 34 |",
+		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | optional | 2 decimals | — | 60 |",
+		"| `Contact.Email` | `Customer Contact` | user | email, string | user (accountId, looked up by e-mail) | SF → Jira | sf | owner_wins | optional | no Jira user: value to `Contact Email` | **PII**: never logged; audited as a keyed hash (audit.pii: hash) | 63 |",
 		"| `Jira_Status__c` | `status` | text |",
 		"| Closed Lost | Done | Won't Do |",
 	} {
