@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfjira/sfjira/internal/budget"
 	"github.com/sfjira/sfjira/internal/catalog"
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
@@ -42,6 +43,10 @@ type Activities struct {
 	Actor string
 	// Budget slows and pauses batch work as the API budgets run low; nil admits everything.
 	Budget *budget.Guard
+	// AuditPII is config audit.pii: hash ("" means hash) or clear, for PII-marked fields.
+	AuditPII string
+	// Keyring keys the audit's PII hashes; nil stores PIIRedactedValue instead of a hash.
+	Keyring *codec.Keyring
 }
 
 // MappingSet is the loaded mapping files, bound to the Jira site's field ids on first use.

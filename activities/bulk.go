@@ -1021,6 +1021,10 @@ func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Ma
 		for _, c := range r.backlink {
 			add("salesforce", r.sf.SfID, DirectionJiraToSF, c)
 		}
+		rows, err := a.protectAudit(ctx, rows)
+		if err != nil {
+			return err
+		}
 		items = append(items, store.BulkCommit{Link: store.Link{OriginKey: r.origin, Pair: pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
 			JiraIssueID: r.issueID, JiraIssueKey: r.issueKey}, State: ps, Audit: rows})
 	}

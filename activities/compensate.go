@@ -90,7 +90,7 @@ func (a *Activities) Compensate(ctx context.Context, in CompensateInput) (*Compe
 		}
 		ch := FieldChange{Action: "compensate", Field: "issue", Label: "Issue", Before: strPtr(st.IssueID)}
 		res.Undone = append(res.Undone, ch)
-		if err := a.Store.AppendAudit(ctx, a.auditRows(ctx, spec, []FieldChange{ch})); err != nil {
+		if err := a.appendAudit(ctx, a.auditRows(ctx, spec, []FieldChange{ch})); err != nil {
 			return nil, classify(err)
 		}
 		a.Log.Warn("compensated: deleted the Jira issue a failed sync created", zap.String("origin", st.OriginKey),
@@ -272,10 +272,19 @@ func (a *Activities) restoreFields(ctx context.Context, b *mappings.Bound, spec 
 			return nil, nil, classify(err)
 		}
 	}
-	if err := a.Store.AppendAudit(ctx, a.auditRows(ctx, spec, undone)); err != nil {
+	if err := a.appendAudit(ctx, a.auditRows(ctx, spec, undone)); err != nil {
 		return nil, nil, classify(err)
 	}
 	return undone, refused, nil
+}
+
+// appendAudit writes audit rows outside a sync commit, PII values protected (protectAudit).
+func (a *Activities) appendAudit(ctx context.Context, rows []store.AuditEntry) error {
+	rows, err := a.protectAudit(ctx, rows)
+	if err != nil {
+		return err
+	}
+	return a.Store.AppendAudit(ctx, rows)
 }
 
 // auditRows turns restored fields into audit rows of the running workflow.

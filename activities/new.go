@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
@@ -68,7 +69,19 @@ func New(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Activities,
 	if actor == "" {
 		actor = "sfjira (" + cfg.Jira.Auth + ")"
 	}
-	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: actor}, nil
+	kr, err := codec.KeyringFromConfig(cfg.Security)
+	if err != nil {
+		return fail(err)
+	}
+	if kr == nil && cfg.Audit.PII != config.AuditPIIClear {
+		for _, m := range ms {
+			if len(m.PIIFields()) > 0 {
+				log.Warn("no keyring: the audit keeps PII-marked fields as \"" + PIIRedactedValue + "\" instead of keyed hashes (fix: `sfjira keys generate`, export SFJIRA_KEYRING)")
+				break
+			}
+		}
+	}
+	return &Activities{SF: sf, Jira: jc, Store: st, Mappings: set, Log: log, Actor: actor, AuditPII: cfg.Audit.PII, Keyring: kr}, nil
 }
 
 // countedClient is an HTTP client with a pooled transport whose calls count in

@@ -21,6 +21,14 @@ import (
 // Mapping problems are collected in the report; an unreachable system is returned as an error.
 // It needs no database, so it can run before the connector is installed.
 func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms []*mappings.Mapping) (*mappings.PreflightReport, error) {
+	return PreflightWith(ctx, sf, jc, ms, PreflightOptions{})
+}
+
+// PreflightWith is Preflight with what the clients cannot tell (the Jira grant's scopes). Beyond
+// Preflight's checks it reports least privilege on both sides: Salesforce OAuth scopes from the
+// token response, object and field permissions from describe against what the mappings write,
+// Jira project permissions from mypermissions and the 3LO grant's scopes.
+func PreflightWith(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms []*mappings.Mapping, opts PreflightOptions) (*mappings.PreflightReport, error) {
 	rep := &mappings.PreflightReport{}
 	fields, err := jc.Fields(ctx)
 	if err != nil {
@@ -31,6 +39,7 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 		jf = append(jf, mappings.JiraField{ID: f.ID, Name: f.Name, SchemaType: f.Schema.Type, SchemaItems: f.Schema.Items, SchemaCustom: f.Schema.Custom})
 	}
 	cache := map[string]*mappings.SFObject{}
+	raw := map[string]*salesforce.SObjectDescribe{}
 	var transport error
 	describe := func(object string) (*mappings.SFObject, error) {
 		if o, ok := cache[strings.ToLower(object)]; ok {
@@ -44,6 +53,7 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			}
 			return nil, err
 		}
+		raw[strings.ToLower(object)] = d
 		o := &mappings.SFObject{Name: d.Name}
 		for _, f := range d.Fields {
 			sff := mappings.SFField{Name: f.Name, Type: f.Type, Length: f.Length, ExternalID: f.ExternalID,
@@ -149,7 +159,7 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			return nil, fmt.Errorf("preflight: Jira permissions in %s: %w", m.Jira.Project, err)
 		}
 		rep.Merge(m.CheckJiraPermissions(have))
-		broad, err := leastPrivilegeWarnings(ctx, jc, m)
+		broad, err := leastPrivilegeWarnings(ctx, jc, m, ms)
 		if err != nil {
 			return nil, err
 		}
@@ -158,8 +168,49 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			return nil, err
 		}
 	}
+	if err := salesforcePrivilege(ctx, sf, ms, func(object string) (*salesforce.SObjectDescribe, error) {
+		if d, ok := raw[strings.ToLower(object)]; ok {
+			return d, nil
+		}
+		if _, err := describe(object); err != nil {
+			return nil, err
+		}
+		return raw[strings.ToLower(object)], nil
+	}, rep); err != nil {
+		return nil, err
+	}
+	jiraScopeReport(opts.JiraScopes, ms, rep)
 	rep.Problems = sortedProblems(rep.Problems)
 	return rep, nil
+}
+
+// salesforcePrivilege adds the Salesforce least-privilege findings (scopes, object and field
+// permissions) to rep. An object describe refuses was reported as a problem already; only an
+// unreachable org is an error.
+func salesforcePrivilege(ctx context.Context, sf *salesforce.Client, ms []*mappings.Mapping, describe func(string) (*salesforce.SObjectDescribe, error), rep *mappings.PreflightReport) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	warnings, err := sfPrivilegeWarnings(ms, describe)
+	var apiErr *salesforce.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		rep.Notes = append(rep.Notes, "salesforce: object permissions not checked: "+apiErr.Error())
+	case err != nil:
+		return fmt.Errorf("preflight: Salesforce: %w", err)
+	}
+	rep.Warnings = append(rep.Warnings, warnings...)
+	scopes, err := sf.GrantedScopes(ctx)
+	if err != nil {
+		return fmt.Errorf("preflight: Salesforce: %w", err)
+	}
+	sw, missingAPI := sfScopeWarnings(scopes, ms[0].File)
+	rep.Warnings = append(rep.Warnings, sw...)
+	if missingAPI {
+		rep.Problems = append(rep.Problems, ms[0].Problem(0, "add \"Manage user data via APIs (api)\" to the connected app's Selected OAuth Scopes",
+			"the Salesforce token grants scopes %q but not api, which every REST call needs", strings.Join(scopes, " ")))
+	}
+	return nil
 }
 
 func sortedProblems(l mappings.ErrorList) mappings.ErrorList {

@@ -22,16 +22,19 @@ import (
 )
 
 type preflightEnv struct {
+	sfEmu   *sfemu.Server
 	sf      *salesforce.Client
 	jc      *jira.Client
 	jiraURL string
+	sfURL   string
 	ctx     context.Context
 }
 
 // newPreflightEnv starts both emulators (demo options) over HTTP; preflight needs no database.
 func newPreflightEnv(t *testing.T) *preflightEnv {
 	t.Helper()
-	sfHTTP := httptest.NewServer(sfemu.New(sfemu.DemoOptions()))
+	sfE := sfemu.New(sfemu.DemoOptions())
+	sfHTTP := httptest.NewServer(sfE)
 	t.Cleanup(sfHTTP.Close)
 	jHTTP := httptest.NewServer(jiraemu.New(jiraemu.DemoOptions()))
 	t.Cleanup(jHTTP.Close)
@@ -39,7 +42,7 @@ func newPreflightEnv(t *testing.T) *preflightEnv {
 	require.NoError(t, err)
 	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token"})
 	require.NoError(t, err)
-	return &preflightEnv{sf: sfc, jc: jc, jiraURL: jHTTP.URL, ctx: context.Background()}
+	return &preflightEnv{sfEmu: sfE, sf: sfc, jc: jc, jiraURL: jHTTP.URL, sfURL: sfHTTP.URL, ctx: context.Background()}
 }
 
 func (e *preflightEnv) admin(t *testing.T, path, body string) {
@@ -63,6 +66,7 @@ func TestPreflightDefaultPackPasses(t *testing.T) {
 
 func TestPreflightDefaultPackNotesShortestPaths(t *testing.T) {
 	e := newPreflightEnv(t)
+	e.sfEmu.SetPermissions(sfemu.DefaultPackIntegrationUser())
 	ms, err := mappings.LoadDefault()
 	require.NoError(t, err)
 	rep, err := activities.Preflight(e.ctx, e.sf, e.jc, ms)
@@ -175,13 +179,66 @@ func TestPreflightWarnsAboutPermissionsBeyondTheMapping(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rep.Problems, "broad permissions are warnings, not blockers")
 	all := strings.Join(rep.Warnings, "\n")
-	for _, p := range []string{"ADMINISTER_PROJECTS", "DELETE_ALL_COMMENTS", "MODIFY_REPORTER"} {
-		assert.Contains(t, all, p+" in project SFJ, which this mapping never needs")
+	for _, p := range []string{"DELETE_ALL_COMMENTS", "MODIFY_REPORTER"} {
+		assert.Contains(t, all, p+" in project SFJ, which no mapping of that project needs")
 	}
+	// The won-deal trigger of opportunity-epic creates releases in SFJ: needed by the project.
+	assert.NotContains(t, all, "ADMINISTER_PROJECTS in project SFJ, which no mapping")
 	// Take them away: no least-privilege warning is left.
 	e.admin(t, "/__admin/permissions", `{"grant":[]}`)
 	rep, err = activities.Preflight(e.ctx, e.sf, e.jc, ms)
 	require.NoError(t, err)
 	assert.Empty(t, rep.Problems)
-	assert.NotContains(t, strings.Join(rep.Warnings, "\n"), "never needs")
+	assert.NotContains(t, strings.Join(rep.Warnings, "\n"), "which no mapping of that project needs")
+}
+
+// Least privilege on the Salesforce side and for OAuth scopes: with the permission set the
+// default pack needs, preflight reports nothing; an org where the integration user is an admin
+// with a "full" connected app, and a Jira grant with configuration scopes, is reported object by
+// object, field by field and scope by scope, as warnings with the fix. A grant that lacks a
+// needed scope is a problem.
+func TestPreflightReportsSalesforceAndOAuthScopesBeyondTheMapping(t *testing.T) {
+	e := newPreflightEnv(t)
+	ms, err := mappings.LoadDefault()
+	require.NoError(t, err)
+	fit := []string{"read:jira-work", "write:jira-work", "read:jira-user", "manage:jira-project", "offline_access"}
+	e.sfEmu.SetPermissions(sfemu.DefaultPackIntegrationUser())
+	// The default pack's won-deal trigger creates releases: Jira Cloud wants ADMINISTER_PROJECTS.
+	e.admin(t, "/__admin/permissions", `{"grant":["ADMINISTER_PROJECTS"]}`)
+	rep, err := activities.PreflightWith(e.ctx, e.sf, e.jc, ms, activities.PreflightOptions{JiraScopes: fit})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Problems)
+	assert.Empty(t, rep.Warnings, "permissions that fit the mappings leave nothing to report")
+
+	// The emulator's default user is a System Administrator; the connected app grants "full".
+	p := sfemu.Permissions{Scope: "full refresh_token"}
+	e.sfEmu.SetPermissions(p)
+	sf2, err := salesforce.New(salesforce.Config{LoginURL: e.sfURL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret"})
+	require.NoError(t, err)
+	rep, err = activities.PreflightWith(e.ctx, sf2, e.jc, ms, activities.PreflightOptions{
+		JiraScopes: append(append([]string{}, fit...), "manage:jira-configuration")})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Problems, "excess is a warning, not a blocker: %v", rep.Problems)
+	all := strings.Join(rep.Warnings, "\n")
+	t.Logf("warnings:\n%s", all)
+	assert.Contains(t, all, `default/case-bug.yaml: the Salesforce token grants OAuth scope "full": full grants every scope`)
+	assert.NotContains(t, all, `"refresh_token"`, "refresh_token is what the refresh_token flow needs")
+	assert.Contains(t, all, "default/case-bug.yaml: the Salesforce integration user may create, edit, delete Account records, which sfjira only reads")
+	assert.Contains(t, all, "may create, edit, delete Contact records")
+	assert.Contains(t, all, "default/opportunity-epic.yaml: the Salesforce integration user may create, delete Opportunity records, which sfjira updates but never creates or deletes")
+	assert.Contains(t, all, "Opportunity field(s) no mapping writes: AccountId, Amount, ForecastCategoryName, LeadSource, NextStep, OwnerId, Probability, StageName")
+	assert.NotContains(t, all, "Jira_Status__c", "fields the mappings write are needed")
+	assert.Contains(t, all, `the Jira OAuth grant holds scope "manage:jira-configuration", which these mappings never need`)
+	assert.NotContains(t, all, `scope "manage:jira-project"`, "the trigger's releases need it")
+
+	// A grant without write access and a token without api are problems.
+	e.sfEmu.SetPermissions(sfemu.Permissions{Scope: "id web"})
+	sf3, err := salesforce.New(salesforce.Config{LoginURL: e.sfURL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret"})
+	require.NoError(t, err)
+	rep, err = activities.PreflightWith(e.ctx, sf3, e.jc, ms, activities.PreflightOptions{JiraScopes: []string{"read:jira-work", "offline_access"}})
+	require.NoError(t, err)
+	text := rep.Problems.Error()
+	assert.Contains(t, text, "the Jira OAuth grant lacks scope write:jira-work")
+	assert.Contains(t, text, "the Jira OAuth grant lacks scope read:jira-user, needed to look users up by e-mail")
+	assert.Contains(t, text, `the Salesforce token grants scopes "id web" but not api`)
 }

@@ -535,6 +535,10 @@ func (a *Activities) repairDrift(ctx context.Context, b *mappings.Bound, pair st
 		}
 		add("jira", w.p.JiraIssueID, "jira:", DirectionSFToJira, w.jiraChg)
 		add("salesforce", w.p.SfID, "salesforce:", DirectionJiraToSF, w.sfChg)
+		rows, err := a.protectAudit(ctx, rows)
+		if err != nil {
+			return 0, nil, err
+		}
 		items = append(items, store.BulkCommit{Link: store.Link{OriginKey: w.p.OriginKey, Pair: pair, SfObject: m.Salesforce.Object, SfID: w.p.SfID,
 			JiraIssueID: w.p.JiraIssueID, JiraIssueKey: w.p.JiraIssueKey}, State: ps, Audit: rows})
 	}

@@ -74,6 +74,10 @@ func (a *Activities) CommitSync(ctx context.Context, in CommitSyncInput) (*Commi
 	}
 	add("jira", in.IssueID, "jira:", DirectionSFToJira, in.JiraChanges)
 	add("salesforce", in.SfID, "salesforce:", DirectionJiraToSF, in.SfChanges)
+	rows, err := a.protectAudit(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	link := store.Link{OriginKey: in.OriginKey, Pair: in.Pair, SfObject: in.SfObject, SfID: in.SfID, JiraIssueID: in.IssueID, JiraIssueKey: in.IssueKey}
 	if err := a.Store.CommitSync(ctx, link, ps, rows); err != nil {
 		return nil, classify(err)

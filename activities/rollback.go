@@ -53,6 +53,12 @@ func (a *Activities) PlanRollback(ctx context.Context, sc RollbackScope) (*PlanR
 				r.At.UTC().Format(time.RFC3339), r.WorkflowID))
 			continue
 		}
+		if IsPIIProtected(r.Before) || IsPIIProtected(r.After) {
+			// audit.pii: hash kept a keyed hash of this PII field, not the value to write back.
+			res.NotRestorable = append(res.NotRestorable, fmt.Sprintf("%s %s %s on %s %s (%s, run %s): PII field audited as a hash, restore it by hand",
+				r.Action, r.TargetSystem, r.Field, r.TargetSystem, r.TargetID, r.At.UTC().Format(time.RFC3339), r.WorkflowID))
+			continue
+		}
 		key := r.OriginKey + "|" + r.TargetSystem + "|" + r.TargetID
 		i, ok := index[key]
 		if !ok {

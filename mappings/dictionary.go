@@ -69,8 +69,8 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 	fmt.Fprintf(b, "- Mapping file `%s`, version `%s`\n\n", m.File, m.Version)
 
 	b.WriteString("### Fields\n\n")
-	b.WriteString("| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | sync | link type | required / default | limits and notes | line |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | sync | link type | required / default | limits and notes | PII | line |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range m.Fields {
 		req := "optional"
 		switch {
@@ -116,9 +116,13 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 				jiraSchema = "read as " + f.Type
 			}
 		}
-		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+		pii := "—"
+		if f.PII {
+			pii = "**PII**: never logged; audited as a keyed hash (audit.pii: hash)"
+		}
+		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
 			cell(f.SF), cell(f.Jira), f.Type, cell(sfTypes), cell(jiraSchema),
-			arrow(f.Direction), f.Owner, f.Conflict, f.Sync, linkType, cell(req), cell(strings.Join(limits, "; ")), f.Line)
+			arrow(f.Direction), f.Owner, f.Conflict, f.Sync, linkType, cell(req), cell(strings.Join(limits, "; ")), pii, f.Line)
 	}
 	for _, f := range m.Fields {
 		vm := f.ValueMap

@@ -22,7 +22,7 @@ var (
 	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities", "triggers"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
-	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync", "link_type"}
+	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync", "link_type", "pii"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
@@ -700,6 +700,9 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 	if v, n, ok := l.boolean(o, "required"); ok {
 		f.Required = v
 		_ = n
+	}
+	if v, _, ok := l.boolean(o, "pii"); ok {
+		f.PII = v
 	}
 	if v, n, ok := l.integer(o, "precision"); ok {
 		switch {

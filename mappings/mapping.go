@@ -128,6 +128,10 @@ type FieldMap struct {
 	// LinkType (lookup fields on jira: issuelinks only) names the Jira issue link type, e.g.
 	// Relates: the issue then carries exactly one link of that type to the related record's issue.
 	LinkType string
+	// PII marks personal data (`pii: true`): its values are never written to logs or error
+	// messages, and the audit trail keeps a keyed hash instead of the value (audit.pii: hash),
+	// so a person's e-mail or phone number does not spread into log shipping and archives.
+	PII bool
 	// Expr, when set, computes the value from the record instead of reading SF (which then holds
 	// the expression text, for labels); see expr.go.
 	Expr *Expr
@@ -138,6 +142,28 @@ type FieldMap struct {
 
 	jiraLine, jiraCol int
 	col               int
+}
+
+// PIIFields lists the keys under which PII-marked values of this mapping travel: the Salesforce
+// field (or each field an expression reads) and the Jira field as written in the file. Bound
+// adds the resolved Jira ids. Audit rows and redaction match on these keys.
+func (m *Mapping) PIIFields() []string {
+	var out []string
+	for _, f := range m.Fields {
+		if !f.PII {
+			continue
+		}
+		if f.Expr != nil {
+			out = append(out, f.Expr.Paths...)
+		} else {
+			out = append(out, f.SF)
+		}
+		out = append(out, f.Jira)
+		if f.Fallback != "" {
+			out = append(out, f.Fallback)
+		}
+	}
+	return out
 }
 
 // FlowsToJira reports whether the field flows Salesforce → Jira (sf_to_jira or both).

@@ -41,8 +41,8 @@ func isLabels(bf BoundField) bool {
 
 func (b *Bound) unmapped(bf BoundField, rec, v string) error {
 	return &RecordError{Code: CodeValueUnmapped, Field: bf.SF, Record: rec,
-		Msg: fmt.Sprintf("%s value %q has no Jira value in the mapping", b.label(bf), v),
-		Fix: fmt.Sprintf("add `%s: <Jira value>` under values of the field at %s, or set unmapped: pass", yamlKey(v), b.at(bf.Line))}
+		Msg: fmt.Sprintf("%s value %s has no Jira value in the mapping", b.label(bf), bf.quoted(v)),
+		Fix: fmt.Sprintf("add `%s: <Jira value>` under values of the field at %s, or set unmapped: pass", bf.plain(yamlKey(v), "<the value>"), b.at(bf.Line))}
 }
 
 // picklistToJira maps a picklist or multi-picklist value through the value map to the Jira
@@ -75,8 +75,8 @@ func (b *Bound) picklistToJira(bf BoundField, rec string, val any) (wire any, pr
 		}
 		if isLabels(bf) && strings.ContainsAny(j, " \t\n") {
 			return nil, "", &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
-				Msg: fmt.Sprintf("%s value %q becomes label %q, and Jira labels cannot contain spaces", b.label(bf), v, j),
-				Fix: fmt.Sprintf("map %s to a label without spaces under values at %s", yamlKey(v), b.at(bf.Line))}
+				Msg: fmt.Sprintf("%s value %s becomes label %s, and Jira labels cannot contain spaces", b.label(bf), bf.quoted(v), bf.quoted(j)),
+				Fix: fmt.Sprintf("map %s to a label without spaces under values at %s", bf.plain(yamlKey(v), "the value"), b.at(bf.Line))}
 		}
 		mapped = append(mapped, j)
 	}
@@ -107,7 +107,7 @@ func (b *Bound) picklistToJira(bf BoundField, rec string, val any) (wire any, pr
 
 func (b *Bound) picklistMismatch(bf BoundField, rec string, val any) error {
 	return &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
-		Msg: fmt.Sprintf("%s must be a picklist value, got %s", b.label(bf), shortValue(val)),
+		Msg: fmt.Sprintf("%s must be a picklist value, got %s", b.label(bf), bf.shown(val)),
 		Fix: fmt.Sprintf("correct %s in Salesforce, or change type: %s in %s", bf.SF, bf.Type, b.at(bf.Line))}
 }
 

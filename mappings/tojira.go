@@ -175,7 +175,7 @@ func asBool(v any) (bool, bool) {
 func (b *Bound) convert(bf BoundField, rec string, val any) (wire any, proj, warn string, err error) {
 	mismatch := func(want string) error {
 		return &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
-			Msg: fmt.Sprintf("%s must be %s, got %s", b.label(bf), want, shortValue(val)),
+			Msg: fmt.Sprintf("%s must be %s, got %s", b.label(bf), want, bf.shown(val)),
 			Fix: fmt.Sprintf("correct %s in Salesforce, or change type: %s in %s", bf.SF, bf.Type, b.at(bf.Line))}
 	}
 	switch bf.Type {
@@ -251,7 +251,7 @@ func (b *Bound) convert(bf BoundField, rec string, val any) (wire any, proj, war
 		s = strings.TrimSpace(s)
 		if !ok || !isIssueID(s) {
 			return nil, "", "", &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
-				Msg: fmt.Sprintf("%s must be a Jira issue id (digits), got %s", b.label(bf), shortValue(val)),
+				Msg: fmt.Sprintf("%s must be a Jira issue id (digits), got %s", b.label(bf), bf.shown(val)),
 				Fix: fmt.Sprintf("point sf: at the related record's Jira issue id back-link, e.g. Opportunity__r.Jira_Issue_Id__c, in %s", b.at(bf.Line))}
 		}
 		return map[string]any{"id": s}, s, "", nil

@@ -16,23 +16,23 @@ func (b *Bound) userToJira(bf BoundField, rec string, val any) (any, string, err
 	email, ok := val.(string)
 	if !ok || !strings.Contains(email, "@") {
 		return nil, "", &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
-			Msg: fmt.Sprintf("%s must be an e-mail address, got %s", b.label(bf), shortValue(val)),
+			Msg: fmt.Sprintf("%s must be an e-mail address, got %s", b.label(bf), bf.shown(val)),
 			Fix: fmt.Sprintf("map a Salesforce e-mail field (e.g. Owner.Email) in %s", b.at(bf.Line))}
 	}
 	email = canonicalEmail(email)
 	if b.Users == nil {
 		return nil, "", &RecordError{Code: CodeValueUnmapped, Field: bf.SF, Record: rec,
-			Msg: fmt.Sprintf("%s: no Jira user directory to look up %q", b.label(bf), email),
+			Msg: fmt.Sprintf("%s: no Jira user directory to look up %s", b.label(bf), bf.quoted(email)),
 			Fix: "user fields need the worker's Jira user directory; run the sync through the worker"}
 	}
 	id, found, err := b.Users.AccountID(email)
 	if err != nil {
-		return nil, "", fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", email, b.label(bf), err)
+		return nil, "", fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", bf.plain(email, HiddenPII), b.label(bf), err)
 	}
 	if !found {
 		return nil, "", &RecordError{Code: CodeUserUnknown, Field: bf.SF, Record: rec,
-			Msg: fmt.Sprintf("%s: no active Jira user has the e-mail %q", b.label(bf), email),
-			Fix: fmt.Sprintf("invite %s to Jira (or make the address visible to the integration user), correct %s in Salesforce, or give the field a default: e-mail in %s", email, bf.SF, b.at(bf.Line))}
+			Msg: fmt.Sprintf("%s: no active Jira user has the e-mail %s", b.label(bf), bf.quoted(email)),
+			Fix: fmt.Sprintf("invite %s to Jira (or make the address visible to the integration user), correct %s in Salesforce, or give the field a default: e-mail in %s", bf.plain(email, "the person"), bf.SF, b.at(bf.Line))}
 	}
 	return map[string]any{"accountId": id}, email, nil
 }
@@ -84,7 +84,7 @@ func (b *Bound) userWithFallback(d *Desired, bf BoundField, rec string, val any)
 	email, ok := val.(string)
 	if !ok || !strings.Contains(email, "@") {
 		return &RecordError{Code: CodeTypeMismatch, Field: bf.SF, Record: rec,
-			Msg: fmt.Sprintf("%s must be an e-mail address, got %s", b.label(bf), shortValue(val)),
+			Msg: fmt.Sprintf("%s must be an e-mail address, got %s", b.label(bf), bf.shown(val)),
 			Fix: fmt.Sprintf("map a Salesforce e-mail field (e.g. Contact.Email) in %s", b.at(bf.Line))}
 	}
 	email = canonicalEmail(email)
@@ -93,7 +93,7 @@ func (b *Bound) userWithFallback(d *Desired, bf BoundField, rec string, val any)
 		var err error
 		id, found, err = b.Users.AccountID(email)
 		if err != nil {
-			return fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", email, b.label(bf), err)
+			return fmt.Errorf("look up the Jira user with e-mail %s for %s: %w", bf.plain(email, HiddenPII), b.label(bf), err)
 		}
 	}
 	if found {
@@ -107,7 +107,7 @@ func (b *Bound) userWithFallback(d *Desired, bf BoundField, rec string, val any)
 	d.Fields[bf.FallbackID] = email
 	d.Projection[bf.JiraID] = "text:" + email
 	d.Projection[bf.FallbackID] = email
-	d.Warnings = append(d.Warnings, fmt.Sprintf("%s: no Jira user has the e-mail %s; written to %s instead", b.label(bf), email, bf.FallbackName))
+	d.Warnings = append(d.Warnings, fmt.Sprintf("%s: no Jira user has the e-mail %s; written to %s instead", b.label(bf), bf.plain(email, HiddenPII), bf.FallbackName))
 	return nil
 }
 

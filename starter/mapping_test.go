@@ -47,12 +47,13 @@ func TestMappingDoc(t *testing.T) {
 		"# sfjira data dictionary",
 		"## opportunity-epic",
 		"- Salesforce: `Opportunity`, scope `IsDeleted = false`",
-		"| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | sync | link type | required / default | limits and notes | line |",
-		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | realtime | — | required | max 120 chars, on overflow truncate | 34 |",
-		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | realtime | — | optional | 2 decimals | 60 |",
+		"| Salesforce field | Jira field | type | Salesforce types | Jira schema | direction | owner | conflict | sync | link type | required / default | limits and notes | PII | line |",
+		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | realtime | — | required | max 120 chars, on overflow truncate | — | 34 |",
+		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | realtime | — | optional | 2 decimals | — | 60 |",
 		"- Sync modes: 10 field(s) realtime (change capture), none batch",
 		// The Story's parent follows Jira: the dictionary says which lookup field it writes.
-		"| `Opportunity__r.Jira_Issue_Id__c` | `parent` | lookup | string, id, reference | issuelink (parent: the related record's issue) | both ways | sf | last_writer_wins | realtime | — | optional | Jira → SF: writes `Opportunity__c` with the record linked to the new parent; an unlinked issue stops the sync (MAPPING_LOOKUP_UNLINKED) | 46 |",
+		"| `Opportunity__r.Jira_Issue_Id__c` | `parent` | lookup | string, id, reference | issuelink (parent: the related record's issue) | both ways | sf | last_writer_wins | realtime | — | optional | Jira → SF: writes `Opportunity__c` with the record linked to the new parent; an unlinked issue stops the sync (MAPPING_LOOKUP_UNLINKED) | — | 46 |",
+		"| `Contact.Email` | `Customer Contact` | user | email, string | user (accountId, looked up by e-mail) | SF → Jira | sf | owner_wins | realtime | — | optional | no Jira user: value to `Contact Email` | **PII**: never logged; audited as a keyed hash (audit.pii: hash) | 63 |",
 		"| `Jira_Status__c` | `status` | text |",
 		"| Closed Lost | Done | Won't Do |",
 	} {
@@ -95,8 +96,8 @@ fields:
 	code, out = run(t, "mapping", "doc", src)
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "- Sync modes: 2 field(s) realtime (change capture), 1 batch (backfill and reconcile only): `Amount`")
-	assert.Contains(t, out, "| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | batch | — | optional | 2 decimals | 13 |")
-	assert.Contains(t, out, "| SF → Jira | sf | owner_wins | realtime | `Blocks` | optional | — | 17 |")
+	assert.Contains(t, out, "| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | batch | — | optional | 2 decimals | — | 13 |")
+	assert.Contains(t, out, "| SF → Jira | sf | owner_wins | realtime | `Blocks` | optional | — | — | 17 |")
 
 	code, out = run(t, "mapping", "doc", "../mappings/testdata/broken/version-2.yaml")
 	assert.Equal(t, 1, code)

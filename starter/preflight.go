@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sfjira/sfjira/activities"
+	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
 )
 
@@ -25,7 +30,10 @@ through the workflow (by the shortest transition path, not only direct transitio
 requires on create are written; fields written to Salesforce are updateable (createable when issues
 create records); the Jira user may browse, create, edit, transition, resolve and (for
 on_delete: delete) delete issues. Problems are printed as file:line: message (fix: …).
-Without paths it checks the mappings directory of the config. It writes nothing and needs no database.`,
+It also reports least privilege: Salesforce object and field permissions and OAuth scopes, Jira
+project permissions and 3LO scopes held beyond what the mappings need (warnings with the fix).
+Without paths it checks the mappings directory of the config. It writes nothing; it needs the
+database only to read stored OAuth grants (jira.auth: oauth, salesforce.auth_flow: refresh_token).`,
 		Example: "  sfjira preflight\n  sfjira preflight mappings/custom/case-bug.yaml --json",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, _, err := g.load()
@@ -39,19 +47,12 @@ Without paths it checks the mappings directory of the config. It writes nothing 
 			if err != nil {
 				return printProblems(cmd.OutOrStdout(), err)
 			}
-			sfCfg, err := activities.SalesforceConfig(cfg, nil) // client credentials or JWT bearer
+			sf, jc, opts, closeStore, err := preflightClients(cmd.Context(), cfg)
 			if err != nil {
-				return fmt.Errorf("%s: salesforce: %w", cfg.File, err)
+				return err
 			}
-			sf, err := salesforce.New(sfCfg)
-			if err != nil {
-				return fmt.Errorf("%s: salesforce: %w", cfg.File, err)
-			}
-			jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
-			if err != nil {
-				return fmt.Errorf("%s: jira: %w", cfg.File, err)
-			}
-			rep, err := activities.Preflight(cmd.Context(), sf, jc, ms)
+			defer closeStore()
+			rep, err := activities.PreflightWith(cmd.Context(), sf, jc, ms, opts)
 			if err != nil {
 				return err
 			}
@@ -94,4 +95,50 @@ func printPreflight(cmd *cobra.Command, ms []*mappings.Mapping, rep *mappings.Pr
 	} else {
 		fmt.Fprintf(out, "preflight failed: %d problem(s) block a sync, %d warning(s)\n", len(rep.Problems), len(rep.Warnings))
 	}
+}
+
+// preflightClients builds the clients preflight checks through, from the config's auth modes:
+// API token / client credentials / JWT need nothing stored; a Jira 3LO grant or a Salesforce
+// refresh token is read (encrypted) from the database, which is then opened and closed by the
+// returned func. The Jira grant's scopes go into the least-privilege report.
+func preflightClients(ctx context.Context, cfg *config.Config) (*salesforce.Client, *jira.Client, activities.PreflightOptions, func(), error) {
+	var opts activities.PreflightOptions
+	closeStore := func() {}
+	var tokens *store.TokenStore
+	if cfg.Jira.Auth == "oauth" || cfg.Salesforce.AuthFlow == salesforce.FlowRefreshToken {
+		st, ts, _, err := tokenStore(ctx, cfg)
+		if errors.Is(err, store.ErrNoKeyring) {
+			return nil, nil, opts, closeStore, fmt.Errorf("%s: the stored OAuth grants are encrypted and need the keyring (fix: export %s)", cfg.File, cfg.Security.KeyringEnv)
+		}
+		if err != nil {
+			return nil, nil, opts, closeStore, err
+		}
+		closeStore, tokens = st.Close, ts
+	}
+	fail := func(err error) (*salesforce.Client, *jira.Client, activities.PreflightOptions, func(), error) {
+		closeStore()
+		return nil, nil, opts, func() {}, err
+	}
+	sfCfg, err := activities.SalesforceConfig(cfg, tokens)
+	if err != nil {
+		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
+	}
+	sf, err := salesforce.New(sfCfg)
+	if err != nil {
+		return fail(fmt.Errorf("%s: salesforce: %w", cfg.File, err))
+	}
+	jc, err := activities.NewJiraClient(ctx, cfg, tokens)
+	if err != nil {
+		return fail(fmt.Errorf("%s: jira: %w", cfg.File, err))
+	}
+	if cfg.Jira.Auth == "oauth" {
+		grant, err := tokens.Get(ctx, activities.TokenJira)
+		if err != nil {
+			return fail(fmt.Errorf("%s: jira: read the stored grant: %w", cfg.File, err))
+		}
+		if scopes := strings.Fields(grant.Scope); len(scopes) > 0 {
+			opts.JiraScopes = scopes // a grant stored without scopes is not judged
+		}
+	}
+	return sf, jc, opts, closeStore, nil
 }

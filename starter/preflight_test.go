@@ -14,7 +14,10 @@ import (
 )
 
 func TestPreflightExitCodes(t *testing.T) {
-	sfHTTP := httptest.NewServer(sfemu.New(sfemu.DemoOptions()))
+	sfE := sfemu.New(sfemu.DemoOptions())
+	// An integration user holding exactly what the default pack needs (least privilege).
+	sfE.SetPermissions(sfemu.DefaultPackIntegrationUser())
+	sfHTTP := httptest.NewServer(sfE)
 	t.Cleanup(sfHTTP.Close)
 	jHTTP := httptest.NewServer(jiraemu.New(jiraemu.DemoOptions()))
 	t.Cleanup(jHTTP.Close)

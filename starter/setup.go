@@ -68,7 +68,12 @@ creates (or updates) each pair's Reconcile schedule (sync.reconcile_interval_min
 			if err != nil {
 				return err
 			}
-			if cfg.Jira.WebhookURL != "" && !noWebhook {
+			if cfg.Jira.WebhookURL != "" && !noWebhook && cfg.Jira.Auth == "oauth" {
+				// Admin webhooks (with the HMAC secret the receiver verifies) are managed with a Jira
+				// admin's basic auth only; a 3LO grant has no scope for them.
+				fmt.Fprintf(cmd.OutOrStdout(), "jira webhook → %s: skipped: jira.auth is oauth, and Jira manages admin webhooks only for an admin's API token (fix: create it once in Jira: Settings > System > WebHooks, URL %s, secret = the value of %s, events issue created/updated/deleted and comment created/updated; until then the pollers capture changes)\n",
+					cfg.Jira.WebhookURL, cfg.Jira.WebhookURL, cfg.Jira.WebhookSecretEnv)
+			} else if cfg.Jira.WebhookURL != "" && !noWebhook {
 				jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
 				if err != nil {
 					return err

@@ -58,6 +58,8 @@ type stack struct {
 	workers *Workers
 	// Addresses for tests that run a worker in another process.
 	hostPort, dbURL, sfURL, jiraURL string
+	// tokens records every access and refresh token the token endpoints handed the stack.
+	tokens *tokenRecorder
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -76,6 +78,11 @@ type stackOptions struct {
 	AppRole bool
 	// UIPort, when set, starts the dev server with its web UI on that port.
 	UIPort string
+	// Log, when set, is the logger of the whole worker (SDK client and activities).
+	Log *zap.Logger
+	// JiraOAuth makes the worker reach Jira through an OAuth 2.0 (3LO) grant with rotating
+	// refresh tokens, stored encrypted in the store (needs Keyring), instead of an API token.
+	JiraOAuth bool
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -125,6 +132,10 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	if os.Getenv("SFJIRA_TEST_LOG") != "" {
 		log, _ = zap.NewDevelopment()
 	}
+	if opts.Log != nil {
+		log = opts.Log
+	}
+	tokens := &tokenRecorder{}
 	attrs := []temporal.SearchAttributeUpdate{}
 	for _, k := range []temporal.SearchAttributeKeyKeyword{workflows.SfObjectTypeKey, workflows.SfRecordIDKey, workflows.JiraIssueKeyKey,
 		workflows.JiraProjectKey, workflows.SyncDirectionKey, workflows.SyncOutcomeKey, workflows.SyncTriggerKey, workflows.ErrorCodeKey} {
@@ -165,18 +176,25 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(jHTTP.Close)
 
 	sfc, err := salesforce.New(salesforce.Config{LoginURL: sfHTTP.URL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret", APIVersion: "v62.0",
-		HTTPClient: &http.Client{Transport: metrics.CountingTransport("salesforce", nil)}})
+		HTTPClient: &http.Client{Transport: metrics.CountingTransport("salesforce", tokens.wrap(nil))}})
 	require.NoError(t, err)
-	jc, err := jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token",
-		HTTPClient: &http.Client{Transport: metrics.CountingTransport("jira", nil)}})
-	require.NoError(t, err)
+	var jc *jira.Client
+	if opts.JiraOAuth {
+		require.NotNil(t, opts.Keyring, "JiraOAuth stores the grant encrypted: give the stack a Keyring")
+		jc = oauthJiraClient(t, ctx, st, opts.Keyring, jHTTP.URL, tokens)
+	} else {
+		jc, err = jira.New(jira.Config{BaseURL: jHTTP.URL, Email: "integration@sfjira.demo", APIToken: "sfjira-demo-token",
+			HTTPClient: &http.Client{Transport: metrics.CountingTransport("jira", nil)}})
+		require.NoError(t, err)
+	}
 	ms, err := mappings.LoadDir(opts.MappingDir)
 	require.NoError(t, err)
 	set, err := activities.NewMappingSet(ms, jc)
 	require.NoError(t, err)
 	m, err := set.ForObject("Opportunity")
 	require.NoError(t, err)
-	acts := &activities.Activities{SF: sfc, Jira: jc, Store: st, Mappings: set, Log: log, Actor: "integration@sfjira.demo", SearchLagWindow: 2 * time.Second}
+	acts := &activities.Activities{SF: sfc, Jira: jc, Store: st, Mappings: set, Log: log, Actor: "integration@sfjira.demo", SearchLagWindow: 2 * time.Second,
+		Keyring: opts.Keyring}
 
 	queue := "sfjira-it-" + uuid.NewString()[:8]
 	acts.Syncs = &workflows.Starter{Client: tc, TaskQueue: queue}
@@ -194,7 +212,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
-		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w}
+		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w, tokens: tokens}
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

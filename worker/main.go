@@ -140,7 +140,7 @@ func newMainWorker(c client.Client, taskQueue string, maxActivities int, acts *a
 		MaxConcurrentActivityExecutionSize: maxActivities,
 		MaxConcurrentWorkflowTaskPollers:   4,
 		MaxConcurrentActivityTaskPollers:   8,
-		Interceptors:                       activityInterceptors(),
+		Interceptors:                       activityInterceptors(acts),
 	})
 	w.RegisterWorkflow(workflows.RecordSync)
 	w.RegisterWorkflow(workflows.Backfill)

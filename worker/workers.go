@@ -49,7 +49,7 @@ func NewWorkerWith(c client.Client, o WorkerOptions, acts *activities.Activities
 			MaxConcurrentActivityExecutionSize: o.MaxActivities,
 			MaxConcurrentActivityTaskPollers:   8,
 			DisableWorkflowWorker:              true,
-			Interceptors:                       activityInterceptors(),
+			Interceptors:                       activityInterceptors(acts),
 		}
 		if opts.MaxConcurrentActivityExecutionSize <= 0 {
 			opts.MaxConcurrentActivityExecutionSize = 200
@@ -69,9 +69,10 @@ func (g *Workers) add(queue string, w worker.Worker) {
 	g.workers = append(g.workers, w)
 }
 
-// activityInterceptors are the worker interceptors of every sfjira worker: jittered retries.
-func activityInterceptors() []interceptor.WorkerInterceptor {
-	return []interceptor.WorkerInterceptor{&activities.RetryJitter{}}
+// activityInterceptors are the worker interceptors of every sfjira worker: PII values scrubbed
+// from activity errors (outermost, so it sees every error the worker reports), jittered retries.
+func activityInterceptors(acts *activities.Activities) []interceptor.WorkerInterceptor {
+	return []interceptor.WorkerInterceptor{&activities.PIIRedaction{Mappings: acts.Mappings}, &activities.RetryJitter{}}
 }
 
 // Queues lists the task queues the group polls.

@@ -75,7 +75,11 @@ type FaultRule struct {
 	Status      int    `json:"status,omitempty"`
 	RetryAfterS int    `json:"retry_after_s,omitempty"`
 	Reason      string `json:"reason,omitempty"` // RateLimit-Reason for 429, default jira-burst-based
-	TimeoutMS   int    `json:"timeout_ms,omitempty"`
+	// Errors are the field errors of a kind "status" answer ({"errors": {"customfield_…": "…"}}),
+	// as Jira sends on 400s — some of which quote the refused value ("Option value 'x' is not
+	// valid"): tests use them to check what the connector does with such text.
+	Errors    map[string]string `json:"errors,omitempty"`
+	TimeoutMS int               `json:"timeout_ms,omitempty"`
 	// LatencyMS/JitterMS delay matching calls whether or not the rule fires.
 	LatencyMS int `json:"latency_ms,omitempty"`
 	JitterMS  int `json:"jitter_ms,omitempty"`
@@ -377,6 +381,10 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 			}
 			if rule.RetryAfterS > 0 {
 				hdr.Set("Retry-After", strconv.Itoa(rule.RetryAfterS))
+			}
+			if len(rule.Errors) > 0 {
+				writeErr(w, st, []string{}, rule.Errors)
+				return
 			}
 			writeErr(w, st, []string{http.StatusText(st) + " (injected fault)"}, nil)
 			return

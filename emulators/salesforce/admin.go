@@ -45,6 +45,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		created := s.seed(o)
 		s.mu.Unlock()
 		writeJSON(w, 200, created)
+	case path == "/__admin/permissions" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
+		s.handleAdminPermissions(w, r)
 	case path == "/__admin/faults" && r.Method == http.MethodGet:
 		s.faultMu.Lock()
 		f := s.faults

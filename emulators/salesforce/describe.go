@@ -76,7 +76,7 @@ func describeGlobalEntry(o *objectDef, version string) map[string]any {
 func (s *Server) handleDescribeGlobal(w http.ResponseWriter, version string) {
 	list := make([]map[string]any, len(s.schema.objects))
 	for i, o := range s.schema.objects {
-		list[i] = describeGlobalEntry(o, version)
+		list[i] = s.applyObjectPermissions(describeGlobalEntry(o, version), o)
 	}
 	writeJSON(w, 200, map[string]any{"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list})
 }

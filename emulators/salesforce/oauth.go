@@ -158,6 +158,9 @@ func (s *Server) grantClientCredentials(w http.ResponseWriter, r *http.Request) 
 // issueToken registers a new session and writes the token response; refresh is added when set.
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, scope, refresh string, opaqueFormat bool) {
 	now := s.now()
+	if granted := s.perms.get().Scope; granted != "" {
+		scope = granted
+	}
 	tok := s.orgID[:15] + "!" + randToken(72)
 	ttl := s.opts.TokenTTL
 	s.faultMu.Lock()

@@ -116,6 +116,9 @@ type Server struct {
 	total   int
 	counts  map[string]map[string]int
 
+	// perms is what the integration user holds (scopes, object and field permissions).
+	perms permissionSet
+
 	faultMu    sync.Mutex
 	faults     Faults
 	faultRand  *mrand.Rand
@@ -177,6 +180,7 @@ func New(opts Options) *Server {
 func (s *Server) resetData() {
 	s.st = newStore(s.schema)
 	s.st.userID = s.userID
+	s.st.perms = &s.perms
 	s.seedRand = mrand.New(mrand.NewSource(20240131))
 	u := s.schema.object("User")
 	name := s.opts.Username
@@ -785,7 +789,7 @@ func (s *Server) routeSObjects(w http.ResponseWriter, r *http.Request, version s
 		case http.MethodPost:
 			s.handleCreate(w, r, o)
 		case http.MethodGet:
-			writeJSON(w, 200, map[string]any{"objectDescribe": describeGlobalEntry(o, version), "recentItems": []any{}})
+			writeJSON(w, 200, map[string]any{"objectDescribe": s.applyObjectPermissions(describeGlobalEntry(o, version), o), "recentItems": []any{}})
 		default:
 			writeErr(w, methodNotAllowed(r.Method, "GET,HEAD,POST"))
 		}
@@ -803,7 +807,7 @@ func (s *Server) routeSObjects(w http.ResponseWriter, r *http.Request, version s
 				writeErr(w, methodNotAllowed(r.Method, "GET,HEAD"))
 				return
 			}
-			writeJSON(w, 200, describe(o, version))
+			writeJSON(w, 200, s.applyObjectPermissions(describe(o, version), o))
 			return
 		}
 		switch r.Method {
@@ -920,6 +924,10 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, o *objectD
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, o *objectDef, rawID string) {
+	if !s.perms.get().objectFlag(o.Name, "deletable", o.Name != "User") {
+		writeErr(w, errf(400, "INSUFFICIENT_ACCESS_OR_READONLY", []string{}, "insufficient access rights on object id"))
+		return
+	}
 	s.mu.Lock()
 	rec, err := s.st.lookupRecord(o, rawID)
 	if err == nil {

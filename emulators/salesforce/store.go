@@ -89,6 +89,8 @@ type store struct {
 	tables  map[string]*table
 	nextID  uint64
 	userID  string
+	// perms is the integration user's object and field permissions (writes check them).
+	perms *permissionSet
 }
 
 func newStore(sc *schema) *store {
@@ -368,6 +370,15 @@ func parseDateTime(s string) (time.Time, bool) {
 // prepareWrite validates a request body for create (existing == nil) or update and returns the
 // coerced values to apply.
 func (st *store) prepareWrite(o *objectDef, body map[string]any, existing *record) (map[string]any, *apiError) {
+	if st.perms != nil {
+		op := "createable"
+		if existing != nil {
+			op = "updateable"
+		}
+		if !st.perms.get().objectFlag(o.Name, op, true) {
+			return nil, errf(400, "INSUFFICIENT_ACCESS_OR_READONLY", []string{}, "insufficient access rights on object id")
+		}
+	}
 	keys := make([]string, 0, len(body))
 	for k := range body {
 		if k == "attributes" {
@@ -390,7 +401,7 @@ func (st *store) prepareWrite(o *objectDef, body map[string]any, existing *recor
 				}
 			}
 		}
-		if (existing == nil && !f.Createable) || (existing != nil && !f.Updateable) {
+		if (existing == nil && !f.Createable) || (existing != nil && !f.Updateable) || (st.perms != nil && st.perms.get().readOnly(o.Name, f.Name)) {
 			readonly = append(readonly, f.Name)
 			continue
 		}

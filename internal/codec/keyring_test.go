@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"strings"
 	"testing"
 
@@ -120,3 +121,46 @@ func TestFailureConverterEncodesMessages(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// The keyed hash for PII in the audit: equal inputs hash equal under one key, the key id comes
+// with it, another key gives another hash (a rotation is visible by key id), and the hash is keyed
+// (not plain SHA-256 of the value).
+func TestMACIsKeyedAndNamesItsKey(t *testing.T) {
+	e1, err := codec.GenerateEntry("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := codec.GenerateEntry("k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr1, err := codec.ParseKeyring(e1 + "," + e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, a := kr1.MAC([]byte("ana@example.com"))
+	_, b := kr1.MAC([]byte("ana@example.com"))
+	_, c := kr1.MAC([]byte("bo@example.com"))
+	if id != "k1" || string(a) != string(b) || string(a) == string(c) {
+		t.Fatalf("MAC: id %s, equal %v, distinct %v", id, string(a) == string(b), string(a) != string(c))
+	}
+	plain := sha256.Sum256([]byte("ana@example.com"))
+	if string(a) == string(plain[:]) {
+		t.Fatal("the hash is not keyed")
+	}
+	kr2, err := codec.ParseKeyring(e2 + "," + e1) // rotated: k2 active
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, d := kr2.MAC([]byte("ana@example.com"))
+	if id2 != "k2" || string(d) == string(a) {
+		t.Fatal("a new active key hashes under its own id")
+	}
+	old, err := kr2.MACWith("k1", []byte("ana@example.com"))
+	if err != nil || string(old) != string(a) {
+		t.Fatalf("MACWith the old key: %v", err)
+	}
+	if _, err := kr2.MACWith("k9", nil); err == nil {
+		t.Fatal("unknown key id")
+	}
+}

@@ -87,7 +87,10 @@ func (c *Config) completeJiraAuth(bad func(key, msg, fix string)) {
 			o.RedirectURL = "http://127.0.0.1:8765/callback"
 		}
 		if len(o.Scopes) == 0 {
-			o.Scopes = []string{"read:jira-work", "write:jira-work", "read:jira-user", "manage:jira-webhook", "offline_access"}
+			// What the default pack uses, no more (preflight reports extra scopes): manage:jira-project
+			// for the releases its won-deal trigger creates; no manage:jira-webhook, because the signed
+			// admin webhook is created with an admin's credentials, not the grant.
+			o.Scopes = []string{"read:jira-work", "write:jira-work", "read:jira-user", "manage:jira-project", "offline_access"}
 		}
 	default:
 		bad("jira.auth", fmt.Sprintf("%q is not api_token or oauth", j.Auth), "use api_token (basic auth) or oauth (3LO, `sfjira auth jira`)")

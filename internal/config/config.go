@@ -28,6 +28,7 @@ type Config struct {
 	Log        Log        `yaml:"log"`
 	Security   Security   `yaml:"security"`
 	Budget     Budget     `yaml:"budget"`
+	Audit      Audit      `yaml:"audit"`
 
 	// File is the path the config was loaded from; relative paths inside it resolve against its folder.
 	File string `yaml:"-"`
@@ -115,6 +116,21 @@ type Sync struct {
 	ReconcileIntervalMinutes int `yaml:"reconcile_interval_minutes"`
 	ReconcileCatchupMinutes  int `yaml:"reconcile_catchup_minutes"`
 }
+
+// Audit says how the audit trail stores values.
+type Audit struct {
+	// PII is how values of PII-marked mapping fields (`pii: true`) are stored in audit rows:
+	// hash (default) keeps an HMAC-SHA256 keyed from the keyring, so equal values compare equal
+	// without the value being readable; clear keeps the value (when the audit itself is the
+	// record of personal data processing you must keep).
+	PII string `yaml:"pii"`
+}
+
+// Audit PII modes.
+const (
+	AuditPIIHash  = "hash"
+	AuditPIIClear = "clear"
+)
 
 // Mappings says where the mapping files are.
 type Mappings struct {
@@ -239,6 +255,7 @@ func Default() *Config {
 		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60, ReconcileIntervalMinutes: 60, ReconcileCatchupMinutes: 30},
 		Log:        Log{Format: "json", Level: "info"},
 		Security:   defaultSecurity(),
+		Audit:      Audit{PII: AuditPIIHash},
 		Budget: Budget{SalesforceSlowBelow: 0.30, SalesforcePauseBelow: 0.10, JiraSlowBelow: 0.30, JiraPauseBelow: 0.10,
 			SlowDelay: 500 * time.Millisecond, Recheck: 15 * time.Second},
 	}
@@ -303,6 +320,13 @@ func (c *Config) complete(line func(string) int) error {
 		bad("mappings.dir", fmt.Sprintf("%q is not a folder", c.Mappings.Dir), "point it at the folder holding the mapping YAML files (relative to the working directory or the config file)")
 	}
 	c.completeSecurity(bad)
+	switch c.Audit.PII {
+	case "":
+		c.Audit.PII = AuditPIIHash
+	case AuditPIIHash, AuditPIIClear:
+	default:
+		bad("audit.pii", fmt.Sprintf("%q is not hash or clear", c.Audit.PII), "use audit.pii: hash (keyed hashes of PII-marked fields, the default) or clear")
+	}
 	if c.Worker.SalesforceActivitiesPerSecond < 0 {
 		bad("worker.salesforce_activities_per_second", "is negative", "use a rate per second such as 25, or 0 for no limit")
 	}

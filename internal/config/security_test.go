@@ -71,3 +71,20 @@ func TestAuthFlowsConfig(t *testing.T) {
 	require.ErrorContains(t, err, "salesforce.username")
 	require.ErrorContains(t, err, "jira.oauth.client_id")
 }
+
+// audit.pii defaults to hash (PII-marked fields are audited as keyed hashes), takes clear, and
+// names the key and the fix for anything else.
+func TestAuditPIISetting(t *testing.T) {
+	t.Setenv("TEST_SF_SECRET", "s")
+	for body, want := range map[string]string{"": config.AuditPIIHash, "audit:\n  pii: clear\n": config.AuditPIIClear} {
+		p := write(t, good+body)
+		require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(p), "jira-token"), []byte("tok"), 0o600))
+		cfg, err := config.Load(p)
+		require.NoError(t, err)
+		require.Equal(t, want, cfg.Audit.PII)
+	}
+	p := write(t, good+"audit:\n  pii: sometimes\n")
+	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(p), "jira-token"), []byte("tok"), 0o600))
+	_, err := config.Load(p)
+	require.ErrorContains(t, err, `audit.pii: "sometimes" is not hash or clear`)
+}

@@ -60,6 +60,7 @@ type Client struct {
 	instanceURL string
 	gen         uint64 // bumps on every successful authentication
 	orgID       string // from the token response's identity URL
+	scope       string // the scopes the latest token response granted (space-separated)
 
 	usage atomic.Pointer[apiUsage]
 }
@@ -222,6 +223,7 @@ func (c *Client) authenticate(ctx context.Context, stale uint64) (string, string
 	if org := orgFromIdentity(identity); org != "" {
 		c.orgID = org
 	}
+	c.scope = tok.Scope
 	c.mu.Unlock()
 	return tok.AccessToken, instance, gen, nil
 }
@@ -530,4 +532,16 @@ func (c *Client) OrganizationID(ctx context.Context) (string, error) {
 		return "", errors.New("salesforce: the token response named no identity URL, so the org id is unknown (fix: set salesforce.org_id)")
 	}
 	return c.orgID, nil
+}
+
+// GrantedScopes returns the OAuth scopes of the client's session as the token response listed
+// them (authenticating first if needed), so preflight can report scopes beyond what sfjira needs
+// (least privilege). Empty when the org sent no scope.
+func (c *Client) GrantedScopes(ctx context.Context) ([]string, error) {
+	if _, _, _, err := c.session(ctx); err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return strings.Fields(c.scope), nil
 }

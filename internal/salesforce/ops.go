@@ -208,6 +208,10 @@ type SObjectDescribe struct {
 	Name   string          `json:"name"`
 	Label  string          `json:"label"`
 	Fields []FieldDescribe `json:"fields"`
+	// The object permissions of the calling user (preflight's least-privilege report).
+	Createable bool `json:"createable"`
+	Updateable bool `json:"updateable"`
+	Deletable  bool `json:"deletable"`
 }
 
 // Field returns the field with the given API name (case-insensitive), or nil.
