@@ -18,6 +18,7 @@ import (
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/transforms"
 )
 
 // usageError marks errors in how the command was called (exit code 2).
@@ -70,6 +71,12 @@ func execute(args []string) int { return executeTo(args, os.Stdout, os.Stderr) }
 
 // executeTo runs the CLI with the given output streams (tests capture them).
 func executeTo(args []string, stdout, stderr io.Writer) int {
+	// The same named transforms as the worker, so validate, preflight --data and dry runs accept
+	// and run exactly the transforms a sync would.
+	if err := transforms.Register(); err != nil {
+		fmt.Fprintln(stderr, "sfjira:", err)
+		return 1
+	}
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "sfjira",

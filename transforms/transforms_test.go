@@ -1,0 +1,54 @@
+package transforms
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sfjira/sfjira/mappings"
+)
+
+func TestSalesforceID18(t *testing.T) {
+	fc := mappings.FieldContext{SF: "Related_Id__c"}
+	// Known pairs: the 18-character form is what the Salesforce API returns for the 15-character id.
+	for in, want := range map[string]string{
+		"001A000000JDwfA":    "001A000000JDwfAIAT",
+		"001a000000jdwfa":    "001a000000jdwfaAAA",
+		"006Dn00000AbCdE":    "006Dn00000AbCdEIAV",
+		"006Dn00000AbCdEIAV": "006Dn00000AbCdEIAV",
+		"006Dn00000AbCdEiav": "006Dn00000AbCdEIAV",
+	} {
+		got, err := SalesforceID18(fc, in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"001A000000JDwf", "006Dn00000AbCdEIAX", "006Dn00000AbC-E"} {
+		_, err := SalesforceID18(fc, in)
+		require.Error(t, err, in)
+	}
+}
+
+func TestRegisterMakesTheNameLoadable(t *testing.T) {
+	require.NoError(t, Register())
+	require.NoError(t, Register(), "a second call is harmless")
+	m, err := mappings.Load("t.yaml", []byte(`version: 1
+pair: t
+salesforce:
+  object: Case
+  external_id_field: Jira_Issue_Id__c
+jira:
+  project: SFJ
+  issue_type: Bug
+fields:
+  - sf: Subject
+    jira: summary
+    type: text
+  - sf: AccountId
+    jira: Customer
+    type: text
+    transform: salesforce_id18
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "salesforce_id18", m.Fields[1].Transform.Name)
+}
