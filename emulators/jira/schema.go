@@ -167,6 +167,9 @@ const (
 	kindSprint               // gh-sprint
 	kindResolution           // resolution (transition screen only)
 	kindUserPicker           // single user picker custom field
+	kindSelect               // select list custom field (one option of its context)
+	kindMultiSelect          // multi-select custom field (options of its context)
+	kindCustomADF            // textarea custom field (ADF)
 )
 
 type fieldDef struct {
