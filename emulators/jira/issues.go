@@ -821,7 +821,6 @@ func (s *Server) handleBulkCreate(w http.ResponseWriter, r *http.Request) {
 
 // ---- read -----------------------------------------------------------------------------
 
-
 // parseFieldSelection turns a `fields` parameter into the set of field ids to render.
 func (s *Server) parseFieldSelection(list []string, def string) map[string]bool {
 	var items []string

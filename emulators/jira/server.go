@@ -120,8 +120,8 @@ type Server struct {
 	issueLinks    map[int64]*issueLink
 	nextIssueLink int64
 	// fields are the custom fields, contexts and options created at run time (customfields.go).
-	fields siteFields
-	muteEvents    bool // seeding without webhooks
+	fields     siteFields
+	muteEvents bool // seeding without webhooks
 
 	denied  atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
 	granted atomic.Pointer[map[string]bool] // broad permissions given (permissions.go)
