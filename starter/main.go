@@ -71,6 +71,11 @@ func execute(args []string) int { return executeTo(args, os.Stdout, os.Stderr) }
 
 // executeTo runs the CLI with the given output streams (tests capture them).
 func executeTo(args []string, stdout, stderr io.Writer) int {
+	return executeIO(args, os.Stdin, stdout, stderr)
+}
+
+// executeIO is executeTo with the input prompts read from (tests answer them).
+func executeIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The same named transforms as the worker, so validate, preflight --data and dry runs accept
 	// and run exactly the transforms a sync would.
 	if err := transforms.Register(); err != nil {
@@ -99,6 +104,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(authCmd(g))
 	root.AddCommand(rollbackCmd(g))
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +18,7 @@ import (
 )
 
 func preflightCmd(g *globals) *cobra.Command {
-	var asJSON, data bool
+	var asJSON, data, fix, yes bool
 	cmd := &cobra.Command{
 		Use:   "preflight [FILE|DIR...]",
 		Short: "Check mappings against the live Salesforce org and Jira site; exit 1 when anything blocks a sync",
@@ -35,8 +36,14 @@ Without paths it checks the mappings directory of the config. It writes nothing 
 through the sync's transform, printing per mapped field how many records are empty, invalid
 (rejected by the type conversion or a named transform), too long (beyond max_length or the Jira
 field's limit) or unmapped (picklist values, stages and e-mails without a target), with counts and
-the first record ids; it exits 1 when any record would fail to sync.`,
-		Example: "  sfjira preflight\n  sfjira preflight mappings/custom/case-bug.yaml --json\n  sfjira preflight --data",
+the first record ids; it exits 1 when any record would fail to sync.
+
+--fix creates what Jira lacks after asking (y/N; --yes skips the question): custom fields the
+mappings name (typed after the mapping type, with the value map's options, put on the default
+screen) and select options the value maps need. It needs the Administer Jira permission. It
+cannot create Salesforce fields (the REST data API has no such call): it prints their CustomField
+metadata XML to deploy, or to follow in Setup → Object Manager. Then it runs preflight again.`,
+		Example: "  sfjira preflight\n  sfjira preflight mappings/custom/case-bug.yaml --json\n  sfjira preflight --data\n  sfjira preflight --fix --yes",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, _, err := g.load()
 			if err != nil {
@@ -60,6 +67,14 @@ the first record ids; it exits 1 when any record would fail to sync.`,
 			jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken, Timeout: cfg.Jira.Timeout})
 			if err != nil {
 				return fmt.Errorf("%s: jira: %w", cfg.File, err)
+			}
+			if fix {
+				if asJSON {
+					return usagef("--fix prints its plan and asks before creating anything; run it without --json")
+				}
+				if err := runFix(cmd, sf, jc, ms, yes); err != nil {
+					return err
+				}
 			}
 			rep, err := activities.Preflight(cmd.Context(), sf, jc, ms)
 			if err != nil {
@@ -107,6 +122,8 @@ the first record ids; it exits 1 when any record would fail to sync.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&data, "data", false, "also report data quality per mapped field over the Salesforce records in scope")
+	cmd.Flags().BoolVar(&fix, "fix", false, "create missing Jira custom fields and select options (after confirmation) and print the Salesforce fields to create")
+	cmd.Flags().BoolVar(&yes, "yes", false, "with --fix: create without asking")
 	return cmd
 }
 
@@ -178,4 +195,60 @@ func printDataReport(out io.Writer, r *mappings.DataReport) {
 		}
 		fmt.Fprintf(out, "  %s:%d: unmapped %s values: %s\n", r.File, f.Line, f.SF, strings.Join(vs, "; "))
 	}
+}
+
+// runFix prints what --fix would create, asks, creates the Jira side and prints the Salesforce
+// field definitions; the caller then runs preflight again to show what is left.
+func runFix(cmd *cobra.Command, sf *salesforce.Client, jc *jira.Client, ms []*mappings.Mapping, yes bool) error {
+	out := cmd.OutOrStdout()
+	plan, err := activities.PlanFixes(cmd.Context(), sf, jc, ms)
+	if err != nil {
+		return err
+	}
+	for _, f := range plan.JiraFields {
+		opts := ""
+		if len(f.Options) > 0 {
+			opts = " with option(s) " + quoteList(f.Options)
+		}
+		fmt.Fprintf(out, "fix: create Jira custom field %q (%s)%s and add it to the default screen, for %s\n", f.Name, f.Type, opts, f.At)
+	}
+	for _, o := range plan.JiraOptions {
+		fmt.Fprintf(out, "fix: add option(s) %s to Jira field %q (%s), for %s\n", quoteList(o.Options), o.FieldName, o.FieldID, o.At)
+	}
+	for _, m := range plan.Manual {
+		fmt.Fprintln(out, "fix: by hand:", m)
+	}
+	if plan.Empty() {
+		fmt.Fprintln(out, "fix: nothing to create in Jira")
+	} else {
+		if !yes {
+			fmt.Fprintf(out, "Create %d Jira field(s) and add option(s) to %d field(s)? [y/N] ", len(plan.JiraFields), len(plan.JiraOptions))
+			answer, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+				fmt.Fprintln(out, "fix: nothing was created")
+				return errProblems{len(plan.JiraFields) + len(plan.JiraOptions)}
+			}
+		}
+		err := activities.ApplyJiraFixes(cmd.Context(), jc, plan, func(msg string) { fmt.Fprintln(out, "  done ", msg) })
+		if err != nil {
+			return err
+		}
+	}
+	if len(plan.SFFields) > 0 {
+		fmt.Fprintln(out, "\nSalesforce fields to create (the REST data API cannot create fields): deploy this metadata")
+		fmt.Fprintln(out, "(sf project deploy start), or create each field in Setup → Object Manager → <object> → Fields & Relationships → New.")
+		for _, f := range plan.SFFields {
+			fmt.Fprintf(out, "\n<!-- force-app/main/default/objects/%s/fields/%s.field-meta.xml (for %s) -->\n%s", f.Object, f.Field, f.At, f.Metadata)
+		}
+		fmt.Fprintln(out)
+	}
+	return nil
+}
+
+func quoteList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
 }

@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -33,10 +34,13 @@ var customTypes = map[string]struct {
 	"textarea":    {"string", "", "textsearcher", kindCustomADF},
 	"float":       {"number", "", "exactnumber", kindNumber},
 	"datepicker":  {"date", "", "daterange", kindDate},
+	"datetime":    {"datetime", "", "datetimerange", kindDateTime},
 	"userpicker":  {"user", "", "userpickergroupsearcher", kindUserPicker},
 	"select":      {"option", "", "multiselectsearcher", kindSelect},
 	"multiselect": {"array", "option", "multiselectsearcher", kindMultiSelect},
 }
+
+var errBadDateTime = errors.New("not a datetime")
 
 const customTypePrefix = "com.atlassian.jira.plugin.system.customfieldtypes:"
 

@@ -232,6 +232,25 @@ func (s *Server) setField(is *issue, fid string, v any, creating bool) string {
 	switch f.Kind {
 	case kindSelect, kindMultiSelect:
 		return s.setSelect(is, f, v)
+	case kindDateTime:
+		switch x := v.(type) {
+		case nil:
+			setCustom(is, fid, nil, true)
+		case string:
+			var t time.Time
+			err := errBadDateTime
+			for _, layout := range []string{jiraTime, time.RFC3339Nano, "2006-01-02T15:04:05.000-07:00"} {
+				if t, err = time.Parse(layout, x); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				return "Error parsing date string: " + x
+			}
+			setCustom(is, fid, t.UTC().Format(jiraTime), false)
+		default:
+			return "Operation value must be a string"
+		}
 	case kindCustomADF:
 		if v == nil {
 			setCustom(is, fid, nil, true)

@@ -170,6 +170,7 @@ const (
 	kindSelect                // select list custom field (one option of its context)
 	kindMultiSelect           // multi-select custom field (options of its context)
 	kindCustomADF             // textarea custom field (ADF)
+	kindDateTime              // datetime custom field
 )
 
 type fieldDef struct {

@@ -1,0 +1,142 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sfjira/sfjira/internal/jira"
+	"github.com/sfjira/sfjira/internal/salesforce"
+	"github.com/sfjira/sfjira/mappings"
+)
+
+// PlanFixes works out what `sfjira preflight --fix` would create: Jira custom fields the mappings
+// name but the site lacks, select options their value maps need, and the Salesforce custom fields
+// to deploy (printed, never created). It only reads.
+func PlanFixes(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms []*mappings.Mapping) (*mappings.FixPlan, error) {
+	fields, err := jc.Fields(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preflight --fix: read Jira fields: %w", err)
+	}
+	jf := make([]mappings.JiraField, 0, len(fields))
+	for _, f := range fields {
+		jf = append(jf, mappings.JiraField{ID: f.ID, Name: f.Name, SchemaType: f.Schema.Type, SchemaItems: f.Schema.Items, SchemaCustom: f.Schema.Custom})
+	}
+	// Options are read from the create screen of each mapping's issue type, as preflight checks them.
+	meta := map[string]map[string][]string{} // project/issue type → field → options
+	var metaErr error
+	options := func(m *mappings.Mapping, fieldID string) ([]string, bool) {
+		k := m.Jira.Project + "/" + m.Jira.IssueType
+		if _, ok := meta[k]; !ok {
+			meta[k] = map[string][]string{}
+			p, err := jc.Project(ctx, m.Jira.Project)
+			if err != nil {
+				if !jira.IsNotFound(err) {
+					metaErr = err
+				}
+				return nil, false
+			}
+			for _, t := range p.IssueTypes {
+				if strings.EqualFold(t.Name, m.Jira.IssueType) || t.ID == m.Jira.IssueType {
+					cm, err := jc.CreateMeta(ctx, m.Jira.Project, t.ID)
+					if err != nil {
+						metaErr = err
+						return nil, false
+					}
+					meta[k] = allowedOptions(cm)
+				}
+			}
+		}
+		v, ok := meta[k][fieldID]
+		return v, ok
+	}
+	plan := mappings.PlanJiraFixes(ms, jf, options)
+	if metaErr != nil {
+		return nil, fmt.Errorf("preflight --fix: read Jira createmeta: %w", metaErr)
+	}
+	describe := func(object string) (*mappings.SFObject, error) {
+		d, err := sf.Describe(ctx, object)
+		if err != nil {
+			return nil, err
+		}
+		o := &mappings.SFObject{Name: d.Name}
+		for _, f := range d.Fields {
+			o.Fields = append(o.Fields, mappings.SFField{Name: f.Name, Type: f.Type})
+		}
+		return o, nil
+	}
+	for _, m := range ms {
+		m.PlanSalesforceFields(describe, plan)
+	}
+	return plan, nil
+}
+
+// ApplyJiraFixes creates the planned Jira fields (with their options, on the default screen) and
+// adds the planned options to existing fields, reporting each step through done. It stops at the
+// first failure; what was created before stays (a second run plans only what is still missing).
+func ApplyJiraFixes(ctx context.Context, jc *jira.Client, plan *mappings.FixPlan, done func(string)) error {
+	for _, f := range plan.JiraFields {
+		created, err := jc.CreateCustomField(ctx, f.Name, jira.CustomFieldTypePrefix+f.Type, jira.CustomFieldTypePrefix+f.Searcher,
+			"Created by sfjira preflight --fix for "+f.At)
+		if err != nil {
+			return fmt.Errorf("create Jira field %q: %w", f.Name, err)
+		}
+		done(fmt.Sprintf("created Jira field %q (%s, %s)", f.Name, created.ID, f.Type))
+		if len(f.Options) > 0 {
+			if err := addOptions(ctx, jc, created.ID, f.Name, f.Options, done); err != nil {
+				return err
+			}
+		}
+		if err := jc.AddFieldToDefaultScreen(ctx, created.ID); err != nil {
+			return fmt.Errorf("add Jira field %q (%s) to the default screen: %w", f.Name, created.ID, err)
+		}
+		done(fmt.Sprintf("added %q (%s) to the default screen", f.Name, created.ID))
+	}
+	for _, o := range plan.JiraOptions {
+		if err := addOptions(ctx, jc, o.FieldID, o.FieldName, o.Options, done); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addOptions adds options to the field's global context (created when the field has none).
+func addOptions(ctx context.Context, jc *jira.Client, fieldID, name string, values []string, done func(string)) error {
+	ctxs, err := jc.FieldContexts(ctx, fieldID)
+	if err != nil {
+		return fmt.Errorf("read the contexts of Jira field %q (%s): %w", name, fieldID, err)
+	}
+	var target *jira.FieldContext
+	for i := range ctxs {
+		if ctxs[i].IsGlobalContext {
+			target = &ctxs[i]
+			break
+		}
+	}
+	if target == nil && len(ctxs) > 0 {
+		target = &ctxs[0]
+	}
+	if target == nil {
+		if target, err = jc.CreateGlobalFieldContext(ctx, fieldID, "Default Configuration Scheme for "+name); err != nil {
+			return fmt.Errorf("create a context for Jira field %q (%s): %w", name, fieldID, err)
+		}
+	}
+	if _, err := jc.CreateFieldOptions(ctx, fieldID, target.ID, values); err != nil {
+		var ae *jira.APIError
+		if errors.As(err, &ae) && ae.Status == 403 {
+			return fmt.Errorf("add options to Jira field %q: the user lacks the Administer Jira permission: %w", name, err)
+		}
+		return fmt.Errorf("add options %s to Jira field %q (%s): %w", strings.Join(values, ", "), name, fieldID, err)
+	}
+	done(fmt.Sprintf("added option(s) %s to %q (%s, context %s)", quoteAll(values), name, fieldID, target.Name))
+	return nil
+}
+
+func quoteAll(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
