@@ -3,7 +3,6 @@ package mappings
 import (
 	"fmt"
 	"html"
-	"sort"
 	"strings"
 )
 
@@ -281,6 +280,13 @@ func (m *Mapping) PlanSalesforceFields(describe func(object string) (*SFObject, 
 		p.SFFields = append(p.SFFields, SFFieldFix{Object: m.Salesforce.Object, Field: name, Label: label, At: at,
 			Metadata: customFieldXML(name, label, meta(label))})
 	}
+	l := m.Salesforce.lines
+	add(m.Salesforce.ExternalIDField, l["external_id_field"][0], func(string) string {
+		return "    <type>Text</type>\n    <length>20</length>\n    <externalId>true</externalId>\n    <unique>true</unique>\n    <caseSensitive>false</caseSensitive>\n"
+	})
+	add(m.Salesforce.KeyField, l["key_field"][0], func(string) string {
+		return "    <type>Text</type>\n    <length>32</length>\n    <externalId>true</externalId>\n"
+	})
 	for _, f := range m.Fields {
 		if f.Expr != nil {
 			continue
@@ -293,14 +299,6 @@ func (m *Mapping) PlanSalesforceFields(describe func(object string) (*SFObject, 
 			return picklistBody("Picklist", st.Order, "")
 		})
 	}
-	l := m.Salesforce.lines
-	add(m.Salesforce.ExternalIDField, l["external_id_field"][0], func(string) string {
-		return "    <type>Text</type>\n    <length>20</length>\n    <externalId>true</externalId>\n    <unique>true</unique>\n    <caseSensitive>false</caseSensitive>\n"
-	})
-	add(m.Salesforce.KeyField, l["key_field"][0], func(string) string {
-		return "    <type>Text</type>\n    <length>32</length>\n    <externalId>true</externalId>\n"
-	})
-	sort.SliceStable(p.SFFields, func(i, j int) bool { return p.SFFields[i].At < p.SFFields[j].At })
 }
 
 func customFieldXML(name, label, body string) string {
