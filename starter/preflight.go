@@ -81,10 +81,11 @@ metadata XML to deploy, or to follow in Setup → Object Manager. Then it runs p
 				return err
 			}
 			var reports []*mappings.DataReport
+			var unbound mappings.ErrorList
 			failing := 0
 			if data {
 				// Bind problems are already in rep (same Jira fields); the data report skips those mappings.
-				if reports, _, err = activities.PreflightData(cmd.Context(), sf, jc, ms); err != nil {
+				if reports, unbound, err = activities.PreflightData(cmd.Context(), sf, jc, ms); err != nil {
 					return err
 				}
 				for _, r := range reports {
@@ -109,6 +110,13 @@ metadata XML to deploy, or to follow in Setup → Object Manager. Then it runs p
 				printPreflight(cmd, ms, rep)
 				for _, r := range reports {
 					printDataReport(out, r)
+				}
+				skipped := map[string]bool{}
+				for _, p := range unbound {
+					if !skipped[p.File] {
+						skipped[p.File] = true
+						fmt.Fprintf(out, "\ndata %s: not checked: its Jira fields do not resolve (fix the problems above, or run --fix)\n", p.File)
+					}
 				}
 				if data && failing > 0 {
 					fmt.Fprintf(out, "preflight --data failed: %d record(s) would fail to sync; clean them up in Salesforce or adjust the mapping\n", failing)
