@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,4 +52,27 @@ fields:
 `))
 	require.NoError(t, err)
 	assert.Equal(t, "salesforce_id18", m.Fields[1].Transform.Name)
+}
+
+// FuzzSalesforceID18: never panics; what it accepts is 18 characters, starts with the input's
+// first 15, and is a fixed point (a re-sync never changes it).
+func FuzzSalesforceID18(f *testing.F) {
+	for _, s := range []string{"001A000000JDwfA", "006Dn00000AbCdEIAV", "006Dn00000AbCdEiav", "", "aaaaaaaaaaaaaaa", "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ", " 001A000000JDwfA "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fc := mappings.FieldContext{SF: "F"}
+		out, err := SalesforceID18(fc, s)
+		if err != nil {
+			return
+		}
+		id := out.(string)
+		if len(id) != 18 || !strings.HasPrefix(strings.TrimSpace(s), id[:15]) {
+			t.Fatalf("%q → %q", s, id)
+		}
+		again, err := SalesforceID18(fc, id)
+		if err != nil || again != id {
+			t.Fatalf("%q → %q → %q, %v", s, id, again, err)
+		}
+	})
 }
