@@ -122,6 +122,7 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 			}
 			rep.Merge(b.CheckRequiredJira(req))
 		}
+		rep.Merge(m.CheckOnScreen(jf, onScreen(cm)))
 		rep.Merge(m.CheckJiraOptions(jf, allowedOptions(cm)))
 		if m.Status != nil {
 			wf, err := jc.IssueTypeWorkflow(ctx, p.ID, typeID)
@@ -179,6 +180,15 @@ func allowedOptions(cm []jira.CreateField) map[string][]string {
 			vals = append(vals, v.Value)
 		}
 		out[f.FieldID] = vals
+	}
+	return out
+}
+
+// onScreen is the set of field ids on a create screen.
+func onScreen(cm []jira.CreateField) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range cm {
+		out[f.FieldID] = true
 	}
 	return out
 }

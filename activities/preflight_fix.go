@@ -24,34 +24,52 @@ func PlanFixes(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 		jf = append(jf, mappings.JiraField{ID: f.ID, Name: f.Name, SchemaType: f.Schema.Type, SchemaItems: f.Schema.Items, SchemaCustom: f.Schema.Custom})
 	}
 	// Options are read from the create screen of each mapping's issue type, as preflight checks them.
-	meta := map[string]map[string][]string{} // project/issue type → field → options
+	meta := map[string][]jira.CreateField{} // project/issue type → create screen
 	var metaErr error
-	options := func(m *mappings.Mapping, fieldID string) ([]string, bool) {
+	createMeta := func(m *mappings.Mapping) []jira.CreateField {
 		k := m.Jira.Project + "/" + m.Jira.IssueType
-		if _, ok := meta[k]; !ok {
-			meta[k] = map[string][]string{}
-			p, err := jc.Project(ctx, m.Jira.Project)
-			if err != nil {
-				if !jira.IsNotFound(err) {
-					metaErr = err
-				}
-				return nil, false
+		if cm, ok := meta[k]; ok {
+			return cm
+		}
+		meta[k] = nil
+		p, err := jc.Project(ctx, m.Jira.Project)
+		if err != nil {
+			if !jira.IsNotFound(err) {
+				metaErr = err
 			}
-			for _, t := range p.IssueTypes {
-				if strings.EqualFold(t.Name, m.Jira.IssueType) || t.ID == m.Jira.IssueType {
-					cm, err := jc.CreateMeta(ctx, m.Jira.Project, t.ID)
-					if err != nil {
-						metaErr = err
-						return nil, false
-					}
-					meta[k] = allowedOptions(cm)
+			return nil
+		}
+		for _, t := range p.IssueTypes {
+			if strings.EqualFold(t.Name, m.Jira.IssueType) || t.ID == m.Jira.IssueType {
+				cm, err := jc.CreateMeta(ctx, m.Jira.Project, t.ID)
+				if err != nil {
+					metaErr = err
+					return nil
 				}
+				meta[k] = cm
 			}
 		}
-		v, ok := meta[k][fieldID]
-		return v, ok
+		return meta[k]
 	}
-	plan := mappings.PlanJiraFixes(ms, jf, options)
+	screen := func(m *mappings.Mapping) map[string]bool {
+		if cm := createMeta(m); cm != nil {
+			return onScreen(cm)
+		}
+		return nil
+	}
+	options := func(m *mappings.Mapping, fieldID string) ([]string, bool) {
+		if v, ok := allowedOptions(createMeta(m))[fieldID]; ok {
+			return v, true
+		}
+		// Not on the create screen: read the options of the field's global context (admin API).
+		vals, err := contextOptions(ctx, jc, fieldID)
+		if err != nil {
+			metaErr = err
+			return nil, false
+		}
+		return vals, true
+	}
+	plan := mappings.PlanJiraFixes(ms, jf, screen, options)
 	if metaErr != nil {
 		return nil, fmt.Errorf("preflight --fix: read Jira createmeta: %w", metaErr)
 	}
@@ -98,6 +116,12 @@ func ApplyJiraFixes(ctx context.Context, jc *jira.Client, plan *mappings.FixPlan
 			return err
 		}
 	}
+	for _, s := range plan.JiraScreens {
+		if err := jc.AddFieldToDefaultScreen(ctx, s.FieldID); err != nil {
+			return fmt.Errorf("add Jira field %q (%s) to the default screen: %w", s.FieldName, s.FieldID, err)
+		}
+		done(fmt.Sprintf("added %q (%s) to the default screen", s.FieldName, s.FieldID))
+	}
 	return nil
 }
 
@@ -139,4 +163,33 @@ func quoteAll(vs []string) string {
 		q[i] = fmt.Sprintf("%q", v)
 	}
 	return strings.Join(q, ", ")
+}
+
+// contextOptions reads the enabled options of a field's global context (else its first one).
+func contextOptions(ctx context.Context, jc *jira.Client, fieldID string) ([]string, error) {
+	ctxs, err := jc.FieldContexts(ctx, fieldID)
+	if err != nil {
+		return nil, fmt.Errorf("read the contexts of Jira field %s: %w", fieldID, err)
+	}
+	if len(ctxs) == 0 {
+		return nil, nil
+	}
+	target := ctxs[0]
+	for _, c := range ctxs {
+		if c.IsGlobalContext {
+			target = c
+			break
+		}
+	}
+	opts, err := jc.FieldOptions(ctx, fieldID, target.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read the options of Jira field %s: %w", fieldID, err)
+	}
+	var out []string
+	for _, o := range opts {
+		if !o.Disabled {
+			out = append(out, o.Value)
+		}
+	}
+	return out, nil
 }

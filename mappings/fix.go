@@ -39,16 +39,26 @@ type SFFieldFix struct {
 	At       string `json:"at"`
 }
 
+// JiraScreenFix is an existing custom field to put on the default screen.
+type JiraScreenFix struct {
+	FieldID   string `json:"field_id"`
+	FieldName string `json:"field_name"`
+	At        string `json:"at"`
+}
+
 // FixPlan is everything `preflight --fix` would do; Manual lists what it cannot do with a reason.
 type FixPlan struct {
 	JiraFields  []JiraFieldFix  `json:"jira_fields,omitempty"`
 	JiraOptions []JiraOptionFix `json:"jira_options,omitempty"`
+	JiraScreens []JiraScreenFix `json:"jira_screens,omitempty"`
 	SFFields    []SFFieldFix    `json:"salesforce_fields,omitempty"`
 	Manual      []string        `json:"manual,omitempty"`
 }
 
 // Empty reports whether there is nothing to create in Jira.
-func (p *FixPlan) Empty() bool { return len(p.JiraFields) == 0 && len(p.JiraOptions) == 0 }
+func (p *FixPlan) Empty() bool {
+	return len(p.JiraFields) == 0 && len(p.JiraOptions) == 0 && len(p.JiraScreens) == 0
+}
 
 // jiraCustomTypeFor is the Jira custom field type (and searcher) that holds a mapping type.
 func jiraCustomTypeFor(f FieldMap) (typ, searcher string, ok bool) {
@@ -95,11 +105,11 @@ func isSelect(f JiraField) bool {
 	return f.SchemaType == "option" || (f.SchemaType == "array" && f.SchemaItems == "option")
 }
 
-// PlanJiraFixes finds the Jira custom fields the mappings name but the site lacks, and the select
-// options their value maps need but the fields lack. options returns the allowed option values of
-// a field for a mapping's project and issue type (createmeta); ok is false when the field is not
-// on that create screen (no options known).
-func PlanJiraFixes(ms []*Mapping, fields []JiraField, options func(m *Mapping, fieldID string) ([]string, bool)) *FixPlan {
+// PlanJiraFixes finds the Jira custom fields the mappings name but the site lacks, the existing
+// custom fields they write that are not on the create screen (onScreen: createmeta of the
+// mapping's issue type; nil when unknown), and the select options their value maps need but the
+// fields lack. options returns a field's option values; ok is false when they are unknown.
+func PlanJiraFixes(ms []*Mapping, fields []JiraField, onScreen func(m *Mapping) map[string]bool, options func(m *Mapping, fieldID string) ([]string, bool)) *FixPlan {
 	p := &FixPlan{}
 	byID := map[string]JiraField{}
 	byName := map[string][]JiraField{}
@@ -110,6 +120,7 @@ func PlanJiraFixes(ms []*Mapping, fields []JiraField, options func(m *Mapping, f
 	}
 	planned := map[string]int{} // folded name → index in p.JiraFields
 	optionsPlanned := map[string]map[string]bool{}
+	screenPlanned := map[string]bool{}
 	for _, m := range ms {
 		for _, f := range m.Fields {
 			at := fmt.Sprintf("%s:%d", m.File, f.Line)
@@ -138,6 +149,11 @@ func PlanJiraFixes(ms []*Mapping, fields []JiraField, options func(m *Mapping, f
 				if !found {
 					p.planField(m, ref.fm, ref.name, at, planned)
 					continue
+				}
+				if screen := onScreen(m); screen != nil && ref.fm.FlowsToJira() && !screen[jf.ID] && !notOnScreenExempt[jf.ID] &&
+					strings.HasPrefix(jf.ID, "customfield_") && !screenPlanned[jf.ID] {
+					screenPlanned[jf.ID] = true
+					p.JiraScreens = append(p.JiraScreens, JiraScreenFix{FieldID: jf.ID, FieldName: jf.Name, At: at})
 				}
 				if !isSelect(jf) || ref.fm.ValueMap == nil || !ref.fm.FlowsToJira() {
 					continue
@@ -215,20 +231,11 @@ func containsFold(list []string, v string) bool {
 // the Jira fields itself, so it reports missing options even when another field does not bind.
 func (m *Mapping) CheckJiraOptions(fields []JiraField, allowed map[string][]string) *PreflightReport {
 	r := &PreflightReport{}
-	byID := map[string]JiraField{}
-	byName := map[string][]JiraField{}
-	for _, f := range fields {
-		byID[f.ID] = f
-		byName[strings.ToLower(strings.TrimSpace(f.Name))] = append(byName[strings.ToLower(strings.TrimSpace(f.Name))], f)
-	}
+	resolve := jiraResolver(fields)
 	for _, f := range m.Fields {
-		jf, ok := byID[f.Jira]
+		jf, ok := resolve(f.Jira)
 		if !ok {
-			c := byName[strings.ToLower(f.Jira)]
-			if len(c) != 1 {
-				continue // reported by Bind
-			}
-			jf = c[0]
+			continue // reported by Bind
 		}
 		if f.ValueMap == nil || !f.FlowsToJira() || !isSelect(jf) {
 			continue
@@ -363,4 +370,54 @@ func picklistBody(typ string, values []string, extra string) string {
 	}
 	b.WriteString("        </valueSetDefinition>\n    </valueSet>\n")
 	return b.String()
+}
+
+// notOnScreenExempt are Jira fields written without the create screen: issue links have their
+// own API, project and issue type are chosen by the connector.
+var notOnScreenExempt = map[string]bool{IssueLinksField: true, "project": true, "issuetype": true}
+
+// jiraResolver finds a Jira field by id, else by unique case-insensitive name, as Bind does.
+func jiraResolver(fields []JiraField) func(ref string) (JiraField, bool) {
+	byID := map[string]JiraField{}
+	byName := map[string][]JiraField{}
+	for _, f := range fields {
+		byID[f.ID] = f
+		k := strings.ToLower(strings.TrimSpace(f.Name))
+		byName[k] = append(byName[k], f)
+	}
+	return func(ref string) (JiraField, bool) {
+		if f, ok := byID[ref]; ok {
+			return f, true
+		}
+		if c := byName[strings.ToLower(strings.TrimSpace(ref))]; len(c) == 1 {
+			return c[0], true
+		}
+		return JiraField{}, false
+	}
+}
+
+// CheckOnScreen reports fields the mapping writes to Jira that are not on the create screen of
+// its issue type (createmeta): Jira rejects them on create ("cannot be set. It is not on the
+// appropriate screen"). onScreen holds the field ids createmeta lists. Fields that do not
+// resolve are left to Bind's report.
+func (m *Mapping) CheckOnScreen(fields []JiraField, onScreen map[string]bool) *PreflightReport {
+	r := &PreflightReport{}
+	resolve := jiraResolver(fields)
+	for _, f := range m.Fields {
+		if !f.FlowsToJira() {
+			continue
+		}
+		for _, ref := range []string{f.Jira, f.Fallback} {
+			jf, ok := resolve(ref)
+			if ref == "" || !ok || onScreen[jf.ID] || notOnScreenExempt[jf.ID] || jf.ID == "status" || jf.ID == "resolution" {
+				continue
+			}
+			fix := fmt.Sprintf("add the field to the create and edit screens of %s in project %s", m.Jira.IssueType, m.Jira.Project)
+			if strings.HasPrefix(jf.ID, "customfield_") {
+				fix += ", or run `sfjira preflight --fix` to put it on the default screen"
+			}
+			r.add(m, f.Line, fix, "Jira field %q (%s) is not on the create screen of %s in %s, so Jira rejects it on create", jf.Name, jf.ID, m.Jira.IssueType, m.Jira.Project)
+		}
+	}
+	return r
 }

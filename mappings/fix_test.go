@@ -61,7 +61,9 @@ func TestPlanJiraFixes(t *testing.T) {
 	fields := append(append([]JiraField{}, jiraFields...),
 		JiraField{ID: "customfield_10100", Name: "Lead Channel", SchemaType: "option"},
 		JiraField{ID: "assignee", Name: "Assignee", SchemaType: "user"})
-	plan := PlanJiraFixes([]*Mapping{m}, fields, func(_ *Mapping, id string) ([]string, bool) {
+	plan := PlanJiraFixes([]*Mapping{m}, fields, func(*Mapping) map[string]bool {
+		return map[string]bool{"summary": true, "assignee": true} // Lead Channel is not on the screen
+	}, func(_ *Mapping, id string) ([]string, bool) {
 		if id == "customfield_10100" {
 			return []string{"online"}, true // options match ignoring case
 		}
@@ -73,6 +75,7 @@ func TestPlanJiraFixes(t *testing.T) {
 		{Name: "Owner Email", Type: "textfield", Searcher: "textsearcher", At: "fix.yaml:37"},
 	}, plan.JiraFields)
 	assert.Equal(t, []JiraOptionFix{{FieldID: "customfield_10100", FieldName: "Lead Channel", Options: []string{"Partner"}, At: "fix.yaml:31"}}, plan.JiraOptions)
+	assert.Equal(t, []JiraScreenFix{{FieldID: "customfield_10100", FieldName: "Lead Channel", At: "fix.yaml:31"}}, plan.JiraScreens)
 	require.Len(t, plan.Manual, 2)
 	assert.Contains(t, plan.Manual[0], "fix.yaml:25: Jira field id customfield_19999 does not exist; a created field gets a new id")
 	assert.Contains(t, plan.Manual[1], `fix.yaml:28: Jira field "Epic Link" does not exist and a lookup field cannot be created`)

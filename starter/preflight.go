@@ -223,6 +223,9 @@ func runFix(cmd *cobra.Command, sf *salesforce.Client, jc *jira.Client, ms []*ma
 	for _, o := range plan.JiraOptions {
 		fmt.Fprintf(out, "fix: add option(s) %s to Jira field %q (%s), for %s\n", quoteList(o.Options), o.FieldName, o.FieldID, o.At)
 	}
+	for _, s := range plan.JiraScreens {
+		fmt.Fprintf(out, "fix: add Jira field %q (%s) to the default screen, for %s\n", s.FieldName, s.FieldID, s.At)
+	}
 	for _, m := range plan.Manual {
 		fmt.Fprintln(out, "fix: by hand:", m)
 	}
@@ -230,11 +233,12 @@ func runFix(cmd *cobra.Command, sf *salesforce.Client, jc *jira.Client, ms []*ma
 		fmt.Fprintln(out, "fix: nothing to create in Jira")
 	} else {
 		if !yes {
-			fmt.Fprintf(out, "Create %d Jira field(s) and add option(s) to %d field(s)? [y/N] ", len(plan.JiraFields), len(plan.JiraOptions))
+			fmt.Fprintf(out, "Create %d Jira field(s), add option(s) to %d field(s) and put %d field(s) on the default screen? [y/N] ",
+				len(plan.JiraFields), len(plan.JiraOptions), len(plan.JiraScreens))
 			answer, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 				fmt.Fprintln(out, "fix: nothing was created")
-				return errProblems{len(plan.JiraFields) + len(plan.JiraOptions)}
+				return errProblems{len(plan.JiraFields) + len(plan.JiraOptions) + len(plan.JiraScreens)}
 			}
 		}
 		err := activities.ApplyJiraFixes(cmd.Context(), jc, plan, func(msg string) { fmt.Fprintln(out, "  done ", msg) })

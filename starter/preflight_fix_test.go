@@ -51,12 +51,16 @@ fields:
       Partner Referral: Partner
       Purchased List: Online
       Other: Other
+  - sf: NextStep
+    jira: Deal Source
+    type: text
 `
 
-// TestPreflightFix: a mapping names a Jira select field that does not exist and writes an option
-// another select field lacks. Preflight fails on both; --fix answered "n" creates nothing;
-// --fix --yes creates the field (with its options, on the default screen) and the option, and
-// preflight then passes. A missing Salesforce custom field is printed as metadata XML.
+// TestPreflightFix: a mapping names a Jira select field that does not exist, writes an option
+// another select field lacks, and writes a field that is on no screen. Preflight fails on all
+// three; --fix answered "n" creates nothing; --fix --yes creates the field (with its options, on
+// the default screen), the option, and puts the third field on the default screen, and preflight
+// then passes. A missing Salesforce custom field is printed as metadata XML.
 func TestPreflightFix(t *testing.T) {
 	env := newPreflightEnv(t)
 	ctx := context.Background()
@@ -70,6 +74,9 @@ func TestPreflightFix(t *testing.T) {
 	_, err = jc.CreateFieldOptions(ctx, lead.ID, ctxs[0].ID, []string{"Online", "Phone", "Other"})
 	require.NoError(t, err)
 	require.NoError(t, jc.AddFieldToDefaultScreen(ctx, lead.ID))
+	// Deal Source exists but is on no screen yet: preflight reports it, --fix puts it there.
+	source, err := jc.CreateCustomField(ctx, "Deal Source", jira.CustomFieldTypePrefix+"textfield", jira.CustomFieldTypePrefix+"textsearcher", "")
+	require.NoError(t, err)
 
 	file := filepath.Join(env.dir, "opportunity-fix.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(fixMapping), 0o644))
@@ -78,12 +85,14 @@ func TestPreflightFix(t *testing.T) {
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, file+`:15:11: jira field "Deal Type" not found in Jira`)
 	assert.Contains(t, out, file+`:22: Jira field "Lead Channel" (`+lead.ID+`) has no option "Partner", which the value map writes (fix: add the option(s) to the field's context in Jira`)
+	assert.Contains(t, out, file+`:31: Jira field "Deal Source" (`+source.ID+`) is not on the create screen of Epic in SFJ, so Jira rejects it on create (fix: add the field to the create and edit screens of Epic in project SFJ, or run `+"`sfjira preflight --fix`"+` to put it on the default screen)`)
 
 	code, out = runIn(t, "n\n", "--config", env.cfg, "preflight", "--fix", file)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, `fix: create Jira custom field "Deal Type" (select) with option(s) "New business", "Upsell", "Renewal", "Downsell" and add it to the default screen, for `+file+":14")
 	assert.Contains(t, out, `fix: add option(s) "Partner" to Jira field "Lead Channel" (`+lead.ID+`), for `+file+":22")
-	assert.Contains(t, out, "Create 1 Jira field(s) and add option(s) to 1 field(s)? [y/N] fix: nothing was created")
+	assert.Contains(t, out, `fix: add Jira field "Deal Source" (`+source.ID+`) to the default screen, for `+file+":31")
+	assert.Contains(t, out, "Create 1 Jira field(s), add option(s) to 1 field(s) and put 1 field(s) on the default screen? [y/N] fix: nothing was created")
 	fields, err := jc.Fields(ctx)
 	require.NoError(t, err)
 	for _, f := range fields {
@@ -93,16 +102,17 @@ func TestPreflightFix(t *testing.T) {
 	code, out = runIn(t, "", "--config", env.cfg, "preflight", "--fix", "--yes", file)
 	assert.Equal(t, 0, code, out)
 	assert.NotContains(t, out, "[y/N]")
-	assert.Contains(t, out, `done  created Jira field "Deal Type" (customfield_10101, select)`)
-	assert.Contains(t, out, `done  added option(s) "New business", "Upsell", "Renewal", "Downsell" to "Deal Type" (customfield_10101, context Default Configuration Scheme for Deal Type)`)
-	assert.Contains(t, out, `done  added "Deal Type" (customfield_10101) to the default screen`)
+	assert.Contains(t, out, `done  created Jira field "Deal Type" (customfield_10102, select)`)
+	assert.Contains(t, out, `done  added option(s) "New business", "Upsell", "Renewal", "Downsell" to "Deal Type" (customfield_10102, context Default Configuration Scheme for Deal Type)`)
+	assert.Contains(t, out, `done  added "Deal Type" (customfield_10102) to the default screen`)
 	assert.Contains(t, out, `done  added option(s) "Partner" to "Lead Channel" (`+lead.ID)
+	assert.Contains(t, out, `done  added "Deal Source" (`+source.ID+`) to the default screen`)
 	assert.Contains(t, out, "preflight ok: 1 mapping(s)")
 
 	code, out = runIn(t, "", "--config", env.cfg, "preflight", "--fix", file)
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "fix: nothing to create in Jira", "a second run finds nothing missing and does not ask")
-	opts, err := jc.FieldOptions(ctx, "customfield_10101", "10201")
+	opts, err := jc.FieldOptions(ctx, "customfield_10102", "10202")
 	require.NoError(t, err)
 	require.Len(t, opts, 4)
 	assert.Equal(t, "Downsell", opts[3].Value)
