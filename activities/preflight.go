@@ -111,19 +111,20 @@ func Preflight(ctx context.Context, sf *salesforce.Client, jc *jira.Client, ms [
 				"Jira project %s has no issue type %q", m.Jira.Project, m.Jira.IssueType))
 			continue
 		}
-		cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)
-		if err != nil {
-			return nil, fmt.Errorf("preflight: Jira createmeta %s/%s: %w", m.Jira.Project, m.Jira.IssueType, err)
-		}
 		if b != nil {
+			cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)
+			if err != nil {
+				return nil, fmt.Errorf("preflight: Jira createmeta %s/%s: %w", m.Jira.Project, m.Jira.IssueType, err)
+			}
 			req := make([]mappings.RequiredJiraField, 0, len(cm))
 			for _, f := range cm {
 				req = append(req, mappings.RequiredJiraField{ID: f.FieldID, Name: f.Name, Required: f.Required, HasDefault: f.HasDefaultValue})
 			}
 			rep.Merge(b.CheckRequiredJira(req))
 		}
-		rep.Merge(m.CheckOnScreen(jf, onScreen(cm)))
-		rep.Merge(m.CheckJiraOptions(jf, allowedOptions(cm)))
+		if err := checkCreateScreen(ctx, jc, m, typeID, jf, rep); err != nil {
+			return nil, err
+		}
 		if m.Status != nil {
 			wf, err := jc.IssueTypeWorkflow(ctx, p.ID, typeID)
 			if err != nil {
@@ -166,29 +167,4 @@ func sortedProblems(l mappings.ErrorList) mappings.ErrorList {
 		return a.Line < b.Line
 	})
 	return l
-}
-
-// allowedOptions collects the option values of the select fields on a create screen.
-func allowedOptions(cm []jira.CreateField) map[string][]string {
-	out := map[string][]string{}
-	for _, f := range cm {
-		if f.Schema.Type != "option" && !(f.Schema.Type == "array" && f.Schema.Items == "option") {
-			continue
-		}
-		vals := []string{}
-		for _, v := range f.AllowedValues {
-			vals = append(vals, v.Value)
-		}
-		out[f.FieldID] = vals
-	}
-	return out
-}
-
-// onScreen is the set of field ids on a create screen.
-func onScreen(cm []jira.CreateField) map[string]bool {
-	out := map[string]bool{}
-	for _, f := range cm {
-		out[f.FieldID] = true
-	}
-	return out
 }

@@ -193,3 +193,42 @@ func contextOptions(ctx context.Context, jc *jira.Client, fieldID string) ([]str
 	}
 	return out, nil
 }
+
+// checkCreateScreen adds preflight's create-screen problems: fields the mapping writes that are
+// not on the issue type's create screen, and value-map values a select field has no option for.
+// Both resolve the Jira fields themselves, so they are reported even when another field of the
+// mapping does not bind.
+func checkCreateScreen(ctx context.Context, jc *jira.Client, m *mappings.Mapping, typeID string, jf []mappings.JiraField, rep *mappings.PreflightReport) error {
+	cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)
+	if err != nil {
+		return fmt.Errorf("preflight: Jira createmeta %s/%s: %w", m.Jira.Project, m.Jira.IssueType, err)
+	}
+	rep.Merge(m.CheckOnScreen(jf, onScreen(cm)))
+	rep.Merge(m.CheckJiraOptions(jf, allowedOptions(cm)))
+	return nil
+}
+
+// allowedOptions collects the option values of the select fields on a create screen.
+func allowedOptions(cm []jira.CreateField) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range cm {
+		if f.Schema.Type != "option" && !(f.Schema.Type == "array" && f.Schema.Items == "option") {
+			continue
+		}
+		vals := []string{}
+		for _, v := range f.AllowedValues {
+			vals = append(vals, v.Value)
+		}
+		out[f.FieldID] = vals
+	}
+	return out
+}
+
+// onScreen is the set of field ids on a create screen.
+func onScreen(cm []jira.CreateField) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range cm {
+		out[f.FieldID] = true
+	}
+	return out
+}

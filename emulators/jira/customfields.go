@@ -24,6 +24,15 @@ import (
 // and multi-select fields take only the enabled options of their context; createmeta lists them
 // as allowedValues. The built-in fields of schema.go stay fixed; only these can be created.
 
+// Kinds of the custom fields that can only be created at run time (numbered apart from the
+// built-in kinds of schema.go).
+const (
+	kindSelect      fieldKind = 100 + iota // select list: one option of its context
+	kindMultiSelect                        // multi-select: options of its context
+	kindCustomADF                          // textarea (ADF)
+	kindDateTime                           // datetime
+)
+
 // customTypes are the custom field types the emulator can store, with their schema and searcher.
 var customTypes = map[string]struct {
 	Type, Items, Searcher string

@@ -151,26 +151,22 @@ var sprints = []sprintDef{
 type fieldKind int
 
 const (
-	kindReadOnly    fieldKind = iota
-	kindString                // summary
-	kindADF                   // description
-	kindDate                  // duedate, datepicker
-	kindLabels                // labels
-	kindPriority              // priority
-	kindUser                  // assignee, reporter
-	kindParent                // parent
-	kindProject               // project (create only)
-	kindIssueType             // issuetype
-	kindNumber                // float custom field
-	kindText                  // textfield custom field (255)
-	kindURL                   // url custom field
-	kindSprint                // gh-sprint
-	kindResolution            // resolution (transition screen only)
-	kindUserPicker            // single user picker custom field
-	kindSelect                // select list custom field (one option of its context)
-	kindMultiSelect           // multi-select custom field (options of its context)
-	kindCustomADF             // textarea custom field (ADF)
-	kindDateTime              // datetime custom field
+	kindReadOnly   fieldKind = iota
+	kindString               // summary
+	kindADF                  // description
+	kindDate                 // duedate, datepicker
+	kindLabels               // labels
+	kindPriority             // priority
+	kindUser                 // assignee, reporter
+	kindParent               // parent
+	kindProject              // project (create only)
+	kindIssueType            // issuetype
+	kindNumber               // float custom field
+	kindText                 // textfield custom field (255)
+	kindURL                  // url custom field
+	kindSprint               // gh-sprint
+	kindResolution           // resolution (transition screen only)
+	kindUserPicker           // single user picker custom field
 )
 
 type fieldDef struct {

@@ -98,6 +98,8 @@ type Server struct {
 	tasks    map[string]*bulkTask          // bulk operation tasks (bulk.go)
 	taskFIFO []string
 	nextTask int64
+	// fields are the custom fields, contexts and options created at run time (customfields.go).
+	fields siteFields
 
 	cmu        sync.Mutex
 	cursors    map[int64]*cursor
@@ -119,9 +121,7 @@ type Server struct {
 	// issueLinks holds issue-to-issue links by id (issuelinks.go).
 	issueLinks    map[int64]*issueLink
 	nextIssueLink int64
-	// fields are the custom fields, contexts and options created at run time (customfields.go).
-	fields     siteFields
-	muteEvents bool // seeding without webhooks
+	muteEvents    bool // seeding without webhooks
 
 	denied  atomic.Pointer[map[string]bool] // project permissions taken away (permissions.go)
 	granted atomic.Pointer[map[string]bool] // broad permissions given (permissions.go)
@@ -625,6 +625,13 @@ func (s *Server) handleCreatemetaFields(w http.ResponseWriter, r *http.Request) 
 			"hasDefaultValue": f.ID == "priority" || f.ID == "reporter" || f.ID == "issuetype",
 			"operations":      operationsFor(f), "schema": schemaJSON(f),
 		}
+		if f.Kind == kindSelect || f.Kind == kindMultiSelect {
+			vals := []any{}
+			for _, o := range s.options(f.ID, t.ID) {
+				vals = append(vals, optionJSON(base, o))
+			}
+			m["allowedValues"] = vals
+		}
 		switch f.Kind {
 		case kindPriority:
 			m["allowedValues"] = namedList(base, "priority", priorities)
@@ -633,12 +640,6 @@ func (s *Server) handleCreatemetaFields(w http.ResponseWriter, r *http.Request) 
 			m["allowedValues"] = []any{issueTypeJSON(base, t)}
 		case kindProject:
 			m["allowedValues"] = []any{s.projectRef(base)}
-		case kindSelect, kindMultiSelect:
-			vals := []any{}
-			for _, o := range s.options(f.ID, t.ID) {
-				vals = append(vals, optionJSON(base, o))
-			}
-			m["allowedValues"] = vals
 		}
 		all = append(all, m)
 	}
