@@ -8,21 +8,34 @@ package transforms
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/sfjira/sfjira/mappings"
 )
 
+// site lists this installation's transforms by name; add yours here.
+var site = map[string]mappings.TransformFunc{
+	"salesforce_id18": SalesforceID18,
+}
+
+var (
+	registerOnce sync.Once
+	registerErr  error
+)
+
 // Register adds the transforms of this package to the mappings registry. It must run before any
-// mapping is loaded; calling it again is harmless (tests start several workers in one process).
+// mapping is loaded. It registers once per process (a second call returns the first result), and
+// a name that is already taken (a built-in) is an error rather than silently ignored.
 func Register() error {
-	for name, fn := range map[string]mappings.TransformFunc{
-		"salesforce_id18": SalesforceID18,
-	} {
-		if err := mappings.RegisterOnce(name, fn); err != nil {
-			return err
+	registerOnce.Do(func() {
+		for name, fn := range site {
+			if err := mappings.Register(name, fn); err != nil {
+				registerErr = err
+				return
+			}
 		}
-	}
-	return nil
+	})
+	return registerErr
 }
 
 const id18Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"

@@ -33,6 +33,7 @@ func TestSalesforceID18(t *testing.T) {
 func TestRegisterMakesTheNameLoadable(t *testing.T) {
 	require.NoError(t, Register())
 	require.NoError(t, Register(), "a second call is harmless")
+	require.ErrorContains(t, mappings.Register("salesforce_id18", SalesforceID18), "already registered", "a name cannot be taken twice")
 	m, err := mappings.Load("t.yaml", []byte(`version: 1
 pair: t
 salesforce:
