@@ -139,6 +139,9 @@ func PreflightWith(ctx context.Context, sf *salesforce.Client, jc *jira.Client, 
 			}
 			rep.Merge(b.CheckRequiredJira(req))
 		}
+		if err := checkCreateScreen(ctx, jc, m, typeID, jf, rep); err != nil {
+			return nil, err
+		}
 		if m.Status != nil {
 			wf, err := jc.IssueTypeWorkflow(ctx, p.ID, typeID)
 			if err != nil {

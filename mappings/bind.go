@@ -86,7 +86,7 @@ func (m *Mapping) Bind(fields []JiraField) (*Bound, error) {
 				if c := closest(f.Jira, names); c != "" {
 					msg += fmt.Sprintf("; did you mean %q?", c)
 				}
-				fail("use a field name or id listed by GET /rest/api/3/field", "%s", msg)
+				fail("use a field name or id listed by GET /rest/api/3/field, or create the field with `sfjira preflight --fix`", "%s", msg)
 				continue
 			case 1:
 				jf = cands[0]

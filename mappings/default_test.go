@@ -280,7 +280,7 @@ func TestBindErrors(t *testing.T) {
 	_, err = m.Bind(fields)
 	require.Error(t, err)
 	assert.Equal(t, strings.Join([]string{
-		`m.yaml:14:11: jira field "Deal Amont" not found in Jira; did you mean "Deal Amount"? (fix: use a field name or id listed by GET /rest/api/3/field)`,
+		`m.yaml:14:11: jira field "Deal Amont" not found in Jira; did you mean "Deal Amount"? (fix: use a field name or id listed by GET /rest/api/3/field, or create the field with ` + "`sfjira preflight --fix`" + `)`,
 		`m.yaml:17:11: jira field "Customer" (customfield_10052) is a string field, which cannot hold type number (fix: use type: text, or map a different Jira field)`,
 		`m.yaml:20:11: jira field "description" (description) is a rich text (ADF) field, which cannot hold type text (fix: use type: rich_text, or map a different Jira field)`,
 		`m.yaml:23:11: jira field name "Region" matches 2 fields: customfield_1, customfield_2 (fix: use the field id instead of the name, e.g. jira: customfield_1)`,

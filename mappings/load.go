@@ -22,7 +22,7 @@ var (
 	topKeys        = []string{"version", "pair", "salesforce", "jira", "fields", "status", "activities", "triggers"}
 	salesforceKeys = []string{"object", "where", "external_id_field", "key_field", "on_delete"}
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
-	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync", "link_type", "pii"}
+	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync", "link_type", "pii", "transform"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
 	statusValKeys  = []string{"status", "resolution"}
 
@@ -740,6 +740,7 @@ func (l *loader) field(m *Mapping, o *obj) (FieldMap, bool) {
 	l.valueMap(&f, o)
 	l.fallback(&f, o)
 	l.linkType(&f, o)
+	l.transform(&f, o)
 	if n, has := o.vals["default"]; has {
 		if f.Required {
 			l.add(o.keys["default"], "remove required: true (the default already fills empty values) or remove default",

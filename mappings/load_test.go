@@ -35,10 +35,10 @@ func TestLoadErrors(t *testing.T) {
 		fix       string // substring
 	}{
 		{"unknown field key", header + "    sourc: Name\n", 13, 5,
-			`unknown key "sourc" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync, link_type, pii`,
+			`unknown key "sourc" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync, link_type, pii, transform`,
 			`remove "sourc"`},
 		{"typo suggests closest key", header + "    requried: true\n", 13, 5,
-			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync, link_type, pii`,
+			`unknown key "requried" in field mapping; allowed keys: sf, jira, type, direction, owner, conflict, required, default, precision, max_length, on_overflow, values, unmapped, fallback, expr, sync, link_type, pii, transform`,
 			`did you mean "required"?`},
 		{"unknown top-level key", header + "stauts:\n  sf: StageName\n", 13, 1,
 			`unknown key "stauts" in the mapping file; allowed keys: version, pair, salesforce, jira, fields, status, activities, triggers`, `did you mean "status"?`},

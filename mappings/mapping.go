@@ -135,7 +135,10 @@ type FieldMap struct {
 	// Expr, when set, computes the value from the record instead of reading SF (which then holds
 	// the expression text, for labels); see expr.go.
 	Expr *Expr
-	Line int
+	// Transform, when set, is the named Go transform (`transform:`) applied to the Salesforce
+	// value before the type conversion; see named.go.
+	Transform *NamedTransform
+	Line      int
 
 	fallbackLine, fallbackCol int
 	linkTypeLine              int

@@ -73,6 +73,14 @@ func (b *Bound) ToJira(recordName string, get Getter) (*Desired, error) {
 		} else if v, found := get(bf.SF); found {
 			val = v
 		}
+		if bf.Transform != nil && !isEmptyValue(val) {
+			v, err := b.applyTransform(bf, recordName, val, get)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			val = v
+		}
 		if isEmptyValue(val) && bf.Default != nil {
 			val = bf.Default
 		}

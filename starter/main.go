@@ -18,6 +18,7 @@ import (
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/transforms"
 )
 
 // usageError marks errors in how the command was called (exit code 2).
@@ -70,6 +71,17 @@ func execute(args []string) int { return executeTo(args, os.Stdout, os.Stderr) }
 
 // executeTo runs the CLI with the given output streams (tests capture them).
 func executeTo(args []string, stdout, stderr io.Writer) int {
+	return executeIO(args, os.Stdin, stdout, stderr)
+}
+
+// executeIO is executeTo with the input prompts read from (tests answer them).
+func executeIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The same named transforms as the worker, so validate, preflight --data and dry runs accept
+	// and run exactly the transforms a sync would.
+	if err := transforms.Register(); err != nil {
+		fmt.Fprintln(stderr, "sfjira:", err)
+		return 1
+	}
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "sfjira",
@@ -92,6 +104,7 @@ func executeTo(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(authCmd(g))
 	root.AddCommand(rollbackCmd(g))
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 

@@ -103,3 +103,20 @@ fields:
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "version-2.yaml:1:10: unsupported mapping version 2")
 }
+
+// The CLI registers the same named transforms as the worker: the site transform of package
+// transforms is accepted, and an unknown name is rejected with every registered name.
+func TestMappingValidateNamedTransforms(t *testing.T) {
+	bad := "../mappings/testdata/broken/transform-unknown.yaml"
+	code, out := run(t, "mapping", "validate", bad)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, bad+`:17:16: unknown transform "phone_e16"; registered transforms: country_code, phone_e164, sales_region, salesforce_id18 (fix: did you mean "phone_e164"?`)
+
+	good := filepath.Join(t.TempDir(), "account-task.yaml")
+	src, err := os.ReadFile(bad)
+	require.NoError(t, err)
+	fixed := strings.Replace(string(src), "transform: phone_e16\n", "transform: salesforce_id18\n", 1)
+	require.NoError(t, os.WriteFile(good, []byte(fixed), 0o644))
+	code, out = run(t, "mapping", "validate", good)
+	assert.Equal(t, 0, code, out)
+}

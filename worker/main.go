@@ -25,6 +25,7 @@ import (
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
+	"github.com/sfjira/sfjira/transforms"
 	"github.com/sfjira/sfjira/worker/admin"
 	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
@@ -47,6 +48,11 @@ func envOr(k, def string) string {
 }
 
 func run(configPath string) error {
+	// Named transforms (`transform:` in mapping files) must be registered before the mappings
+	// load in activities.New; the built-in ones register themselves in package mappings.
+	if err := transforms.Register(); err != nil {
+		return err
+	}
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return err

@@ -135,6 +135,8 @@ var responseQuirks = []respQuirk{
 		reason: `204/201/200 responses of editIssue, doTransition, setIssueProperty and deleteIssueProperty declare an application/json body with schema {}, but Jira sends no body (and no Content-Type) — shared/api/jira.md §4, §5, §8`},
 	{op: "getFields", match: `^Error at "/\d+": property "untranslatedName" is unsupported`,
 		reason: `FieldDetails has additionalProperties:false but does not declare "untranslatedName", which Jira Cloud returns for custom fields (the spec's own get_field/createCustomField examples contain it)`},
+	{op: "createCustomField", match: `property "untranslatedName" is unsupported`,
+		reason: `createCustomField's 201 FieldDetails: the same undeclared "untranslatedName" the spec's own createCustomField example carries`},
 }
 
 // jiraDateTime accepts RFC 3339 and Jira's own yyyy-MM-dd'T'HH:mm:ss.SSSZ with a colon-less
@@ -485,5 +487,22 @@ func TestJiraOpenAPI(t *testing.T) {
 	})
 	t.Run("400 createmeta maxResults over 200", func(t *testing.T) {
 		h.callInvalid(t, "getCreateIssueMetaIssueTypeId", "GET", "/rest/api/3/issue/createmeta/"+proj+"/issuetypes/10002?maxResults=201", nil, 400)
+	})
+	// What `sfjira preflight --fix` calls to create a missing select field and its options.
+	t.Run("custom field, context and options", func(t *testing.T) {
+		f := decode(t, h.call(t, "createCustomField", "POST", "/rest/api/3/field", map[string]any{"name": "Conformance Select",
+			"type": "com.atlassian.jira.plugin.system.customfieldtypes:select", "searcherKey": "com.atlassian.jira.plugin.system.customfieldtypes:multiselectsearcher"}, 201))
+		fid, _ := f["id"].(string)
+		ctxs := decode(t, h.call(t, "getContextsForField", "GET", "/rest/api/3/field/"+fid+"/context", nil, 200))
+		vals, _ := ctxs["values"].([]any)
+		if len(vals) != 1 {
+			t.Fatalf("want the default context, got %v", ctxs)
+		}
+		cid, _ := vals[0].(map[string]any)["id"].(string)
+		h.call(t, "createCustomFieldContext", "POST", "/rest/api/3/field/"+fid+"/context", map[string]any{"name": "Bugs", "issueTypeIds": []string{"10003"}, "projectIds": []string{}}, 201)
+		h.call(t, "createCustomFieldOption", "POST", "/rest/api/3/field/"+fid+"/context/"+cid+"/option", map[string]any{"options": []any{map[string]any{"value": "One", "disabled": false}}}, 200)
+		h.call(t, "getOptionsForContext", "GET", "/rest/api/3/field/"+fid+"/context/"+cid+"/option", nil, 200)
+		h.call(t, "addFieldToDefaultScreen", "POST", "/rest/api/3/screens/addToDefault/"+fid, nil, 200)
+		h.call(t, "createCustomField", "POST", "/rest/api/3/field", map[string]any{"name": "Bad", "type": "select"}, 400)
 	})
 }

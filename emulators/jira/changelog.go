@@ -76,6 +76,8 @@ func customString(v any) string {
 		return strconv.FormatInt(x, 10)
 	case string:
 		return x
+	case []string:
+		return strings.Join(x, ",")
 	}
 	return ""
 }
@@ -163,8 +165,7 @@ func (s *Server) diffItems(a, b issueData) []changeItem {
 		out = append(out, item("status", "status", false, optStr(a.StatusID), xs, sp(b.StatusID), sp(s.status(b.StatusID).Name)))
 	}
 	named("resolution", resolutions, a.ResolutionID, b.ResolutionID)
-	for i := range fieldDefs {
-		f := &fieldDefs[i]
+	for _, f := range s.allFieldDefs() {
 		if !f.Custom {
 			continue
 		}
@@ -262,7 +263,7 @@ func (s *Server) applyExpand(base string, out map[string]any, is *issue, sel map
 		case "names":
 			names := map[string]string{}
 			for id := range sel {
-				if f := fieldByID[id]; f != nil {
+				if f := s.field(id); f != nil {
 					names[id] = f.Name
 				}
 			}
@@ -270,7 +271,7 @@ func (s *Server) applyExpand(base string, out map[string]any, is *issue, sel map
 		case "schema":
 			sch := map[string]any{}
 			for id := range sel {
-				if f := fieldByID[id]; f != nil {
+				if f := s.field(id); f != nil {
 					sch[id] = schemaJSON(f)
 				}
 			}

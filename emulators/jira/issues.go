@@ -228,11 +228,44 @@ func validADFNode(v any, depth int) bool {
 // setField validates one field value and applies it to the staged issue; it returns the
 // Jira error text for the field or "" on success.
 func (s *Server) setField(is *issue, fid string, v any, creating bool) string {
-	f := fieldByID[fid]
-	if f == nil || !f.OnScreen {
+	f := s.field(fid)
+	if f == nil || !s.fieldOnScreen(f) {
 		return msgNotOnScreen(fid)
 	}
 	switch f.Kind {
+	case kindSelect, kindMultiSelect:
+		return s.setSelect(is, f, v)
+	case kindDateTime:
+		switch x := v.(type) {
+		case nil:
+			setCustom(is, fid, nil, true)
+		case string:
+			var t time.Time
+			err := errBadDateTime
+			for _, layout := range []string{jiraTime, time.RFC3339Nano, "2006-01-02T15:04:05.000-07:00"} {
+				if t, err = time.Parse(layout, x); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				return "Error parsing date string: " + x
+			}
+			setCustom(is, fid, t.UTC().Format(jiraTime), false)
+		default:
+			return "Operation value must be a string"
+		}
+	case kindCustomADF:
+		if v == nil {
+			setCustom(is, fid, nil, true)
+			return ""
+		}
+		if !isADFDoc(v) {
+			return msgNotADF
+		}
+		if !validADF(v) {
+			return "INVALID_INPUT"
+		}
+		setCustom(is, fid, v, false)
 	case kindString:
 		str, ok := v.(string)
 		if !ok && v != nil {
@@ -487,8 +520,8 @@ func (s *Server) applyUpdate(is *issue, fid string, ops []map[string]any) string
 					continue
 				}
 				if fid != "labels" {
-					f := fieldByID[fid]
-					if f == nil || !f.OnScreen {
+					f := s.field(fid)
+					if f == nil || !s.fieldOnScreen(f) {
 						return msgNotOnScreen(fid)
 					}
 					return "Field '" + fid + "' does not support operation '" + verb + "'"
@@ -818,24 +851,8 @@ func (s *Server) handleBulkCreate(w http.ResponseWriter, r *http.Request) {
 
 // ---- read -----------------------------------------------------------------------------
 
-var renderOrder = func() []string {
-	out := make([]string, 0, len(fieldDefs))
-	for _, f := range fieldDefs {
-		out = append(out, f.ID)
-	}
-	return out
-}()
-
-func allFields() map[string]bool {
-	m := make(map[string]bool, len(renderOrder))
-	for _, f := range renderOrder {
-		m[f] = true
-	}
-	return m
-}
-
 // parseFieldSelection turns a `fields` parameter into the set of field ids to render.
-func parseFieldSelection(list []string, def string) map[string]bool {
+func (s *Server) parseFieldSelection(list []string, def string) map[string]bool {
 	var items []string
 	for _, l := range list {
 		for _, p := range strings.Split(l, ",") {
@@ -853,19 +870,19 @@ func parseFieldSelection(list []string, def string) map[string]bool {
 		switch {
 		case it == "*all" || it == "*navigable":
 			hasPositive = true
-			for _, f := range renderOrder {
+			for _, f := range s.renderOrder() {
 				sel[f] = true
 			}
 		case strings.HasPrefix(it, "-"):
 		default:
 			hasPositive = true
-			if _, ok := fieldByID[it]; ok {
+			if f := s.field(it); f != nil {
 				sel[it] = true
 			}
 		}
 	}
 	if !hasPositive {
-		for _, f := range renderOrder {
+		for _, f := range s.renderOrder() {
 			sel[f] = true
 		}
 	}
@@ -1030,13 +1047,16 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 		}
 		return out, true
 	}
-	f := fieldByID[id]
+	f := s.field(id)
 	if f == nil || !f.Custom {
 		return nil, false
 	}
 	v, ok := is.d.Custom[id]
 	if !ok {
 		return nil, true
+	}
+	if f.Kind == kindSelect || f.Kind == kindMultiSelect {
+		return s.renderSelect(base, is, f, v), true
 	}
 	if f.Kind == kindUserPicker {
 		return s.userByID(base, v.(string)), true
@@ -1054,7 +1074,7 @@ func (s *Server) fieldValue(base string, is *issue, id string) (any, bool) {
 
 func (s *Server) handleGetIssue(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sel := parseFieldSelection(q["fields"], "*all")
+	sel := s.parseFieldSelection(q["fields"], "*all")
 	props := splitList(q["properties"])
 	expand := splitList(q["expand"])
 	base := baseURL(r)
@@ -1160,7 +1180,7 @@ func (s *Server) handleEditIssue(w http.ResponseWriter, r *http.Request) {
 	*cur = *next
 	s.issueChangedLocked(base, before, cur, evUpdated)
 	if returnIssue {
-		writeJSON(w, 200, s.renderIssue(base, cur, allFields(), nil))
+		writeJSON(w, 200, s.renderIssue(base, cur, s.allFields(), nil))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

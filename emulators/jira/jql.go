@@ -716,14 +716,14 @@ func (c *compiler) clause(cl *clauseNode) (compiled, error) {
 func (c *compiler) customField(name string) *fieldDef {
 	if m := cfRe.FindStringSubmatch(name); m != nil {
 		id := m[1] + m[2]
-		if fd := fieldByID["customfield_"+id]; fd != nil {
+		if fd := c.s.field("customfield_" + id); fd != nil {
 			return fd
 		}
 		return nil
 	}
-	for i := range fieldDefs {
-		if fieldDefs[i].Custom && strings.EqualFold(fieldDefs[i].Name, name) {
-			return &fieldDefs[i]
+	for _, f := range c.s.allFieldDefs() {
+		if f.Custom && strings.EqualFold(f.Name, name) {
+			return f
 		}
 	}
 	return nil

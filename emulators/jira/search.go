@@ -129,7 +129,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, 400, "The number of issues to reconcile exceeds the limit of 50.")
 		return
 	}
-	sel := parseFieldSelection(fieldsList, "id")
+	sel := s.parseFieldSelection(fieldsList, "id")
 	onlyIDs := len(props) == 0
 	for _, f := range fieldsList {
 		if f != "id" && f != "key" {

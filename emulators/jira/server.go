@@ -98,6 +98,8 @@ type Server struct {
 	tasks    map[string]*bulkTask          // bulk operation tasks (bulk.go)
 	taskFIFO []string
 	nextTask int64
+	// fields are the custom fields, contexts and options created at run time (customfields.go).
+	fields siteFields
 
 	cmu        sync.Mutex
 	cursors    map[int64]*cursor
@@ -178,6 +180,7 @@ func New(opts Options) *Server {
 	s.fs = newFaultState(Faults{}, time.Now())
 	s.oauthInit()
 	s.resetWorkflows()
+	s.fields.reset()
 	s.resetLocked()
 	s.stats = map[string]map[int]int{}
 	s.routes()
@@ -219,6 +222,12 @@ func (s *Server) routes() {
 	h("GET /rest/api/3/issue/{issueIdOrKey}/{sub}/{subKey}", s.handleIssueSubGet)
 	h("GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}", s.handleCreatemetaFields)
 	h("GET /rest/api/3/field", s.handleFields)
+	h("POST /rest/api/3/field", s.handleCreateField)
+	h("GET /rest/api/3/field/{fieldId}/context", s.handleFieldContexts)
+	h("POST /rest/api/3/field/{fieldId}/context", s.handleCreateFieldContext)
+	h("GET /rest/api/3/field/{fieldId}/context/{contextId}/option", s.handleFieldOptions)
+	h("POST /rest/api/3/field/{fieldId}/context/{contextId}/option", s.handleCreateFieldOptions)
+	h("POST /rest/api/3/screens/addToDefault/{fieldId}", s.handleAddToDefaultScreen)
 	h("GET /rest/api/3/resolution", s.handleResolutions)
 	h("GET /rest/api/3/status", s.handleStatuses)
 	h("GET /rest/api/3/priority", s.handlePriorities)
@@ -338,6 +347,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	s.resetLocked()
 	s.mu.Unlock()
+	s.fields.reset()
 	s.statsMu.Lock()
 	s.stats = map[string]map[int]int{}
 	s.statTotal = 0
@@ -612,9 +622,8 @@ func (s *Server) handleCreatemetaFields(w http.ResponseWriter, r *http.Request) 
 	}
 	base := baseURL(r)
 	var all []any
-	for i := range fieldDefs {
-		f := &fieldDefs[i]
-		if !f.OnScreen || (f.ID == "parent" && t.Level >= 1) {
+	for _, f := range s.allFieldDefs() {
+		if !s.fieldOnScreen(f) || (f.ID == "parent" && t.Level >= 1) {
 			continue
 		}
 		required := f.ID == "summary" || f.ID == "issuetype" || f.ID == "project" || (f.ID == "parent" && t.Level < 0)
@@ -622,6 +631,13 @@ func (s *Server) handleCreatemetaFields(w http.ResponseWriter, r *http.Request) 
 			"fieldId": f.ID, "key": f.ID, "name": f.Name, "required": required,
 			"hasDefaultValue": f.ID == "priority" || f.ID == "reporter" || f.ID == "issuetype",
 			"operations":      operationsFor(f), "schema": schemaJSON(f),
+		}
+		if f.Kind == kindSelect || f.Kind == kindMultiSelect {
+			vals := []any{}
+			for _, o := range s.options(f.ID, t.ID) {
+				vals = append(vals, optionJSON(base, o))
+			}
+			m["allowedValues"] = vals
 		}
 		switch f.Kind {
 		case kindPriority:
@@ -700,20 +716,25 @@ func schemaJSON(f *fieldDef) map[string]any {
 }
 
 func (s *Server) handleFields(w http.ResponseWriter, r *http.Request) {
-	out := make([]any, 0, len(fieldDefs))
-	for i := range fieldDefs {
-		f := &fieldDefs[i]
-		m := map[string]any{
-			"id": f.ID, "key": f.ID, "name": f.Name, "custom": f.Custom,
-			"orderable": f.Orderable, "navigable": f.Navigable, "searchable": f.Searchable,
-			"clauseNames": f.Clauses, "schema": schemaJSON(f),
-		}
+	defs := s.allFieldDefs()
+	out := make([]any, 0, len(defs))
+	for _, f := range defs {
+		m := fieldJSON(f)
 		if f.Custom {
 			m["untranslatedName"] = f.Name
 		}
 		out = append(out, m)
 	}
 	writeJSON(w, 200, out)
+}
+
+// fieldJSON is a field as GET /rest/api/3/field lists it (FieldDetails).
+func fieldJSON(f *fieldDef) map[string]any {
+	return map[string]any{
+		"id": f.ID, "key": f.ID, "name": f.Name, "custom": f.Custom,
+		"orderable": f.Orderable, "navigable": f.Navigable, "searchable": f.Searchable,
+		"clauseNames": f.Clauses, "schema": schemaJSON(f),
+	}
 }
 
 func namedJSON(base, kind string, d *namedDef) map[string]any {
@@ -794,7 +815,7 @@ func (s *Server) handleAdminIssues(w http.ResponseWriter, r *http.Request) {
 	sortIssues(list, nil)
 	out := make([]any, 0, len(list))
 	for _, is := range list {
-		out = append(out, s.renderIssue(base, is, allFields(), []string{"*all"}))
+		out = append(out, s.renderIssue(base, is, s.allFields(), []string{"*all"}))
 	}
 	s.mu.RUnlock()
 	writeJSON(w, 200, map[string]any{"total": len(out), "issues": out})

@@ -338,7 +338,7 @@ func (s *Server) v2Issue(base string, is *issue, full bool) json.RawMessage {
 	idStr := strconv.FormatInt(is.id, 10)
 	fields := map[string]any{}
 	if full {
-		for id := range allFields() {
+		for id := range s.allFields() {
 			if v, ok := s.fieldValue(base, is, id); ok {
 				fields[id] = v
 			}

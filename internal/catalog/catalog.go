@@ -23,6 +23,7 @@ const (
 	MappingValueUnmapped        Code = "MAPPING_VALUE_UNMAPPED"
 	MappingTypeMismatch         Code = "MAPPING_TYPE_MISMATCH"
 	MappingValueTooLong         Code = "MAPPING_VALUE_TOO_LONG"
+	MappingTransformFailed      Code = "MAPPING_TRANSFORM_FAILED"
 	MappingUnknownPair          Code = "MAPPING_UNKNOWN_PAIR"
 	MappingBindFailed           Code = "MAPPING_BIND_FAILED"
 	MappingLookupUnlinked       Code = "MAPPING_LOOKUP_UNLINKED"
@@ -65,6 +66,7 @@ var entries = map[Code]Entry{
 	MappingValueUnmapped:        {Cause: "A picklist or stage value has no target in the mapping's value map.", Fix: "Add the value under `values:` in the mapping file (the error names the line), or set `unmapped: keep`."},
 	MappingTypeMismatch:         {Cause: "A source value cannot be converted to the mapped type (e.g. text in a number field).", Fix: "Correct the record or change the mapping entry's `type:`."},
 	MappingValueTooLong:         {Cause: "A text value is longer than the mapping's max_length and on_overflow is fail.", Fix: "Shorten the value, or set `on_overflow: truncate` on the mapping entry."},
+	MappingTransformFailed:      {Cause: "A named Go transform (`transform:` in the mapping) rejected the source value, e.g. a phone number without a country code.", Fix: "Correct the value on the record as the message says, or change the field's `transform:`; then replay the sync."},
 	MappingUnknownPair:          {Cause: "The sync names an object pair that no loaded mapping file defines.", Fix: "Check `mappings.dir` in the config and the `pair:` names in the mapping files."},
 	MappingBindFailed:           {Cause: "A mapped Jira field does not exist on the Jira site or has an incompatible type.", Fix: "Create the field in Jira or correct the `jira:` name in the mapping (run `sfjira mapping validate`)."},
 	MappingLookupUnlinked:       {Cause: "A synced Jira issue was moved under a parent, or linked to an issue, that is not linked to a Salesforce record (or is linked to a record of another object than the lookup holds), so the Salesforce lookup mapped to it cannot follow.", Fix: "Move the issue under (or link it to) an issue that is synced with a record of the lookup's object, or sync that issue's Salesforce record first; then `sfjira dlq replay`."},

@@ -41,6 +41,16 @@ type CreateField struct {
 	Required        bool        `json:"required"`
 	HasDefaultValue bool        `json:"hasDefaultValue"`
 	Schema          FieldSchema `json:"schema"`
+	// AllowedValues are the values the field takes on this screen: options of select fields
+	// ({"id","value"}), priorities and issue types ({"id","name"}).
+	AllowedValues []AllowedValue `json:"allowedValues,omitempty"`
+}
+
+// AllowedValue is one allowed value of a createmeta field.
+type AllowedValue struct {
+	ID    string `json:"id"`
+	Value string `json:"value,omitempty"`
+	Name  string `json:"name,omitempty"`
 }
 
 // CreateMeta lists the create-screen fields of an issue type
