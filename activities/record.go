@@ -168,3 +168,13 @@ func (a *Activities) objectOf(pair string) string {
 	}
 	return ""
 }
+
+// ResolveDeadLetters closes the open dead letter of a pair whose sync ended with nothing to do
+// (both records gone, or the pair out of scope): a replay that finds nothing left to sync has
+// done its job, and leaving the letter open would ask an operator to act on nothing.
+func (a *Activities) ResolveDeadLetters(ctx context.Context, originKey string) error {
+	if err := a.Store.ResolveDeadLetters(ctx, originKey); err != nil {
+		return classify(err)
+	}
+	return nil
+}

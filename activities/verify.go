@@ -30,8 +30,14 @@ func (a *Activities) VerifyPair(ctx context.Context, in VerifyPairInput) (*Verif
 	if err != nil {
 		return nil, err
 	}
-	if !sf.Found || !jr.Found {
-		return nil, newError(catalog.VerifyMismatch, fmt.Sprintf("pair %s: after writing, Salesforce found=%v and Jira found=%v", in.OriginKey, sf.Found, jr.Found), nil)
+	// A side deleted between the write and the read-back is a deletion, not a write that did
+	// not stick: its own code, not retried, so the workflow plans again and applies the pair's
+	// delete policy.
+	if !sf.Found {
+		return nil, newError(catalog.SalesforceRecordNotFound, fmt.Sprintf("pair %s: the Salesforce record %s was deleted after this pass wrote it", in.OriginKey, in.SfID), nil)
+	}
+	if !jr.Found {
+		return nil, newError(catalog.JiraNotFound, fmt.Sprintf("pair %s: the Jira issue %s was deleted after this pass wrote it", in.OriginKey, in.IssueID), nil)
 	}
 	sfSide, jiraSide, err := sidesOf(b, sf, jr)
 	if err != nil {

@@ -20,7 +20,9 @@ func TestRecordSyncHoldsWhilePausedThenRuns(t *testing.T) {
 	env.OnActivity(a.MaintenanceState, mock.Anything, "sync").Return(&activities.MaintenanceState{RecheckSeconds: 30}, nil)
 	env.OnActivity(a.FetchSalesforce, mock.Anything, mock.Anything).Return(linkedSF(), nil).Once()
 	env.OnActivity(a.FetchJira, mock.Anything, mock.Anything).Return(foundJira(), nil).Once()
-	env.OnActivity(a.Transform, mock.Anything, mock.Anything).Return(&activities.TransformResult{Skip: "echo of our own write"}, nil).Once()
+	env.OnActivity(a.Transform, mock.Anything, mock.Anything).Return(&activities.TransformResult{Skip: "neither_side_exists"}, nil).Once()
+	// A run that ends with nothing to sync closes the pair's dead letter, if it has one.
+	env.OnActivity(a.ResolveDeadLetters, mock.Anything, "sf/"+sfID).Return(nil).Once()
 	start := env.Now()
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(workflows.SyncSignal, workflows.SyncRequest{Trigger: "jira_webhook", Source: "jira"})

@@ -161,10 +161,34 @@ func (w *recordSync) run(ctx workflow.Context) (*RecordSyncResult, error) {
 			return nil, workflow.NewContinueAsNewError(ctx, RecordSync, next)
 		}
 	}
+	if w.result.Outcome == OutcomeSkipped && workflow.GetVersion(ctx, resolveOnSkipVersion, workflow.DefaultVersion, 1) >= 1 {
+		// Nothing left to sync: a dead letter of the pair (a replay that found nothing) is done.
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx, "close the pair's dead letter", 10), "ResolveDeadLetters", w.in.OriginKey).Get(ctx, nil); err != nil {
+			return nil, w.fail(ctx, err)
+		}
+	}
 	w.stage = "done: " + w.result.Outcome
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** after %d pass(es); Jira issue %s", w.result.Outcome, w.result.Passes, w.result.IssueKey))
 	return w.result, workflow.UpsertTypedSearchAttributes(ctx, SyncOutcomeKey.ValueSet(w.result.Outcome), ErrorCodeKey.ValueUnset())
 }
+
+// replanOnDeleteVersion guards planning again when a write or the read-back meets a deleted
+// record, so histories recorded before it replay.
+const replanOnDeleteVersion = "replan-when-a-side-is-deleted-mid-pass"
+
+// deletedMidPass reports whether err says a side of the pair was deleted while the pass ran; the
+// pass then plans again, and the next fetch sees the deletion and applies the delete policy, as
+// if the deletion had come before the pass (versioned: older runs failed instead).
+func deletedMidPass(ctx workflow.Context, err error) bool {
+	code := activities.ErrorCode(err)
+	if code != string(catalog.SalesforceRecordNotFound) && code != string(catalog.JiraNotFound) {
+		return false
+	}
+	return workflow.GetVersion(ctx, replanOnDeleteVersion, workflow.DefaultVersion, 1) >= 1
+}
+
+// resolveOnSkipVersion guards closing the dead letter of a run that ends skipped.
+const resolveOnSkipVersion = "resolve-dead-letter-on-skip"
 
 // rerunAfterEditVersion guards the extra pass after a Jira edit seen by verification, so
 // histories recorded before it replay.
@@ -319,7 +343,7 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 			}
 			return OutcomeSkipped, nil
 		case plan.DeleteAction != "":
-			return OutcomeDeleted, w.applyDelete(ctx, pass, src, cur, plan)
+			return OutcomeDeleted, w.applyDelete(ctx, pass, src, cur, plan, carried)
 		case plan.CreateJira:
 			w.setStage(ctx, "creating the Jira issue")
 			var wr activities.WriteJiraResult
@@ -393,6 +417,10 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				Pair: in.Pair, OriginKey: in.OriginKey, SfObject: in.SfObject, SfID: src.SfID, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 				Fields: plan.JiraFields, Status: plan.Status, Resolution: plan.Resolution, Before: cur.Projection, ExpectUpdated: cur.Updated,
 			}).Get(ctx, &wr); err != nil {
+				if deletedMidPass(ctx, err) {
+					w.setStage(ctx, "the Jira issue was deleted meanwhile: planning again")
+					continue
+				}
 				return "", err
 			}
 			if wr.Stale {
@@ -410,6 +438,11 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, Fields: plan.SFFields, IssueID: cur.IssueID, IssueKey: cur.IssueKey,
 				CurrentIssueID: src.LinkedIssueID, CurrentIssueKey: src.LinkedIssueKey, Before: plan.SFBefore, ExpectModstamp: src.Modstamp,
 			}).Get(ctx, &sw); err != nil {
+				if deletedMidPass(ctx, err) {
+					w.setStage(ctx, "the Salesforce record was deleted meanwhile: planning again")
+					carried = append(carried, jiraChanges...)
+					continue
+				}
 				return "", err
 			}
 			if sw.Stale {
@@ -426,6 +459,11 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 		if err := workflow.ExecuteActivity(apiCtx(ctx, SystemJira, StepVerify, "verify "+cur.IssueKey+" ⇄ "+src.SfID), a.VerifyPair, activities.VerifyPairInput{
 			Pair: in.Pair, OriginKey: in.OriginKey, SfID: src.SfID, IssueID: cur.IssueID, Checks: plan.Checks, JiraReadUpdated: cur.Updated,
 		}).Get(ctx, &vr); err != nil {
+			if deletedMidPass(ctx, err) {
+				w.setStage(ctx, "a side was deleted after the write: planning again")
+				carried = jiraChanges
+				continue
+			}
 			return "", err
 		}
 		if len(vr.EditedAfterWrite) > 0 {
@@ -482,9 +520,12 @@ func (w *recordSync) noteConflicts(cs []activities.ConflictNote) {
 }
 
 // applyDelete carries out the pair's delete policy and closes the pair.
-func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.FetchSalesforceResult, cur activities.JiraState, plan activities.TransformResult) error {
+// carried are Jira writes of earlier steps of the pass (before a side turned out deleted): they
+// are audited with it.
+func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.FetchSalesforceResult, cur activities.JiraState, plan activities.TransformResult, carried []activities.FieldChange) error {
 	in := w.in
-	var jiraChanges, sfChanges []activities.FieldChange
+	jiraChanges := append([]activities.FieldChange(nil), carried...)
+	var sfChanges []activities.FieldChange
 	switch plan.DeleteAction {
 	case "mark_jira", "delete_jira":
 		w.setStage(ctx, "Salesforce record deleted: "+plan.DeleteAction)
@@ -494,7 +535,7 @@ func (w *recordSync) applyDelete(ctx workflow.Context, pass int, src activities.
 		}).Get(ctx, &wr); err != nil {
 			return err
 		}
-		jiraChanges = wr.Changes
+		jiraChanges = append(jiraChanges, wr.Changes...)
 	case "unlink_salesforce":
 		w.setStage(ctx, "Jira issue deleted: clearing the back-link")
 		var sw activities.WriteSalesforceResult
