@@ -165,12 +165,13 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 
 	// 1. Every Salesforce record in scope, compared by hash with the snapshot.
 	fields := mergeFields(b)
+	soqlFields := m.SOQLFields()
 	err = a.SF.QueryEach(ctx, m.SOQL(""), func(rec salesforce.Record) error {
 		rep.ScannedSF++
 		if rep.ScannedSF%10000 == 0 {
 			activity.RecordHeartbeat(ctx, fmt.Sprintf("scanned %d Salesforce records", rep.ScannedSF))
 		}
-		sf := sfResultOf(m, rec)
+		sf := sfResultOfFields(m, soqlFields, rec)
 		st.seenSF[sf.SfID] = true
 		link := st.bySF[sf.SfID]
 		if link == nil {
@@ -406,7 +407,7 @@ func (a *Activities) repairDrift(ctx context.Context, b *mappings.Bound, pair st
 				}
 				cur := w.jira.Projection
 				if w.plan.Status != "" && (cur[keyStatus] != w.plan.Status || cur[keyResolution] != w.plan.Resolution) {
-					if err := a.moveToStatus(ctx, w.jira.IssueID, cur[keyStatus], w.plan.Status, w.plan.Resolution); err != nil {
+					if err := a.moveToStatus(ctx, b, w.jira.IssueID, cur[keyStatus], w.plan.Status, w.plan.Resolution); err != nil {
 						return err
 					}
 					chg = append(chg, FieldChange{Action: "transition", Field: keyStatus, Label: "Status", Before: strPtr(cur[keyStatus]), After: strPtr(w.plan.Status)})

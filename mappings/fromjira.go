@@ -107,6 +107,43 @@ func jiraText(raw json.RawMessage) string {
 	if isJSONNull(raw) {
 		return ""
 	}
+	// Fast paths for the shapes Jira returns (every issue read in bulk goes through here):
+	// strings, numbers, booleans and objects without decoding into generic maps.
+	if t := bytes.TrimSpace(raw); len(t) > 0 {
+		switch c := t[0]; {
+		case c == '"':
+			var s string
+			if json.Unmarshal(t, &s) != nil {
+				return ""
+			}
+			return normalizeNewlines(s)
+		case c == '-' || (c >= '0' && c <= '9'):
+			if _, err := strconv.ParseFloat(string(t), 64); err == nil {
+				return string(t) // json.Number keeps the literal
+			}
+		case c == '{':
+			var o struct {
+				Type        any `json:"type"`
+				Name        any `json:"name"`
+				Value       any `json:"value"`
+				DisplayName any `json:"displayName"`
+				Key         any `json:"key"`
+				ID          any `json:"id"`
+			}
+			if json.Unmarshal(t, &o) != nil {
+				return ""
+			}
+			if o.Type == "doc" {
+				return ADFToText(t)
+			}
+			for _, v := range []any{o.Name, o.Value, o.DisplayName, o.Key, o.ID} {
+				if s, ok := v.(string); ok {
+					return s
+				}
+			}
+			return ""
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -147,6 +184,10 @@ func textOf(v any) string {
 }
 
 func jiraNumber(raw json.RawMessage) (float64, bool) {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')) {
+		f, err := strconv.ParseFloat(string(t), 64)
+		return f, err == nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,9 @@ func newEmus(ctx context.Context, n int, latencyMS int) (*emus, error) {
 	e.sfE = sfemu.New(sfemu.DemoOptions())
 	e.sfE.Seed(sfemu.SeedOptions{Accounts: 200, Opportunities: n})
 	sh := httptest.NewServer(e.sfE)
-	e.jE = jiraemu.New(jiraemu.DemoOptions())
+	jopts := jiraemu.DemoOptions()
+	jopts.Workflows = []jiraemu.Workflow{benchWorkflow()}
+	e.jE = jiraemu.New(jopts)
 	jh := httptest.NewServer(e.jE)
 	e.sfURL, e.jURL = sh.URL, jh.URL
 	e.closers = append(e.closers, sh.Close, e.sfE.Close, jh.Close, e.jE.Close)
@@ -134,6 +137,17 @@ func newEmus(ctx context.Context, n int, latencyMS int) (*emus, error) {
 	}
 	e.mark()
 	return e, nil
+}
+
+// benchWorkflow is the Epic workflow of the benchmark's Jira site: the emulator's default
+// (To Do → In Progress → In Review → Done) plus a global "Won't Do" transition into Done whose
+// post-function sets the resolution Won't Do, as a Jira admin adds for lost deals. The default
+// mapping names it for Closed Lost, so those records move in bulk like the others.
+func benchWorkflow() jiraemu.Workflow {
+	w := jiraemu.DefaultWorkflow()
+	w.IssueTypes = []string{"Epic"}
+	w.Transitions = append(w.Transitions, jiraemu.WorkflowTransition{ID: "81", Name: "Won't Do", To: "Done", Resolution: "Won't Do"})
+	return w
 }
 
 func (e *emus) close() {
@@ -648,6 +662,15 @@ func runWorker() error {
 		}
 		defer stop()
 	}
+	if p := os.Getenv("BENCH_WORKER_MEMPROFILE"); p != "" {
+		// Allocations of the worker's whole life (go tool pprof -sample_index=alloc_space).
+		defer func() {
+			if f, err := os.Create(p); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	st, err := store.Open(ctx, os.Getenv("BENCH_DB"))
 	if err != nil {
 		return err
@@ -669,7 +692,10 @@ func runWorker() error {
 		return err
 	}
 	log := zap.NewNop()
-	tc, err := client.Dial(client.Options{HostPort: os.Getenv("BENCH_TEMPORAL"), Logger: logging.NewTemporal(log)})
+	if os.Getenv("BENCH_TRACE") != "" {
+		log, _ = zap.NewDevelopment()
+	}
+	tc, err := client.Dial(client.Options{HostPort: os.Getenv("BENCH_TEMPORAL"), Logger: logging.NewTemporal(zap.NewNop())})
 	if err != nil {
 		return err
 	}
