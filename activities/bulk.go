@@ -325,24 +325,75 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		res.Last = true
 		return res, nil
 	}
-	recs := make([]*bulkRec, 0, len(page.Records))
-	keys := make([]string, 0, len(page.Records))
+	res.LastID = page.Records[len(page.Records)-1].ID()
+	job := bulkJob{b: b, pair: in.Pair, jiraProject: in.JiraProject, conc: conc, trigger: "backfill", beat: beat,
+		remember: func(created []*bulkRec) {
+			cpMu.Lock()
+			for _, r := range created {
+				cp.Created[r.origin] = [2]string{r.issueID, r.issueKey}
+			}
+			cpMu.Unlock()
+			beat("creating issues")
+		},
+		earlier: func(origin string) [2]string {
+			cpMu.Lock()
+			defer cpMu.Unlock()
+			return cp.Created[origin]
+		}}
+	if err := a.bulkSyncRecords(ctx, job, page.Records, res); err != nil {
+		return nil, err
+	}
+	beat("done")
+	a.Log.Info("bulk page synced", append([]zap.Field{zap.String("pair", in.Pair), zap.Int("records", res.Records), zap.Int("created", res.Created),
+		zap.Int("adopted", res.Adopted), zap.Int("already_linked", res.AlreadyLinked), zap.Int("failed", res.Failed)}, stages...)...)
+	return res, nil
+}
+
+// bulkJob is what a bulk pass over a set of Salesforce records needs besides the records.
+type bulkJob struct {
+	b                 *mappings.Bound
+	pair, jiraProject string
+	conc              int
+	// trigger names who asked ("backfill", "reconcile"): handed-off syncs and audit rows carry it.
+	trigger string
+	beat    func(stage string)
+	// remember keeps issues as they are created (the page's heartbeat checkpoint); earlier
+	// returns what an earlier attempt remembered for an origin. Both may be nil.
+	remember func([]*bulkRec)
+	earlier  func(origin string) [2]string
+}
+
+func (j bulkJob) decidedBy() string { return j.trigger }
+
+// bulkSyncRecords syncs Salesforce records (SOQL rows of the pair's mapping) to Jira with the
+// bulk APIs: it records create intents, adopts what an earlier attempt created, creates the
+// rest 50 a call, moves statuses in bulk, writes back-links 200 a call, verifies both sides by
+// bulk read and records links, snapshots and audit rows in one transaction. Records that fail
+// go to their own RecordSync. The counts go into res.
+func (a *Activities) bulkSyncRecords(ctx context.Context, job bulkJob, rows []salesforce.Record, res *BulkPageResult) error {
+	beat := job.beat
+	if beat == nil {
+		beat = func(string) { activity.RecordHeartbeat(ctx, "bulk sync") }
+	}
+	m := job.b.Mapping
+	b := job.b
+	recs := make([]*bulkRec, 0, len(rows))
+	keys := make([]string, 0, len(rows))
 	soqlFields := m.SOQLFields()
-	for _, rec := range page.Records {
+	for _, rec := range rows {
 		r := &bulkRec{sf: sfResultOfFields(m, soqlFields, rec)}
 		r.origin = "sf/" + r.sf.SfID
 		recs = append(recs, r)
 		keys = append(keys, r.origin)
 	}
-	res.LastID = recs[len(recs)-1].sf.SfID
 
 	links, err := a.Store.LinksByOrigin(ctx, keys)
 	if err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	synced, err := a.Store.SyncedOrigins(ctx, keys)
 	if err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	var work, intents, search []*bulkRec
 	fields := mergeFields(b)
@@ -374,8 +425,9 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		switch {
 		case l != nil && l.JiraIssueID != "":
 			r.issueID, r.issueKey = l.JiraIssueID, l.JiraIssueKey
-		case cp.Created[r.origin][0] != "":
-			r.issueID, r.issueKey = cp.Created[r.origin][0], cp.Created[r.origin][1]
+		case job.earlier != nil && job.earlier(r.origin)[0] != "":
+			e := job.earlier(r.origin)
+			r.issueID, r.issueKey = e[0], e[1]
 		case l != nil:
 			search = append(search, r)
 		default:
@@ -383,22 +435,22 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	if len(work) == 0 {
-		return res, nil
+		return nil
 	}
 
 	// Intent rows first (design §4.2), then look for issues an earlier attempt created.
 	beat("recording intents")
 	var il []store.Link
 	for _, r := range intents {
-		il = append(il, store.Link{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID})
+		il = append(il, store.Link{OriginKey: r.origin, Pair: job.pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID})
 	}
 	if err := a.Store.RecordCreateIntents(ctx, il); err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	if len(search) > 0 {
 		beat("looking for issues an earlier attempt created")
 		if err := a.adoptByOrigin(ctx, m, search); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
@@ -410,24 +462,21 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	beat("creating issues")
-	refused, err := a.bulkCreate(ctx, b, in.Pair, toCreate, conc, func(created []*bulkRec) {
-		cpMu.Lock()
-		for _, r := range created {
-			cp.Created[r.origin] = [2]string{r.issueID, r.issueKey}
-		}
-		cpMu.Unlock()
-		beat("creating issues")
-	})
+	remember := job.remember
+	if remember == nil {
+		remember = func([]*bulkRec) { beat("creating issues") }
+	}
+	refused, err := a.bulkCreate(ctx, b, job.pair, toCreate, job.conc, remember)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := a.Store.DropCreateIntents(ctx, refused); err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	var newLinks []store.Link
 	for _, r := range work {
 		if r.issueID != "" {
-			newLinks = append(newLinks, store.Link{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object,
+			newLinks = append(newLinks, store.Link{OriginKey: r.origin, Pair: job.pair, SfObject: m.Salesforce.Object,
 				SfID: r.sf.SfID, JiraIssueID: r.issueID, JiraIssueKey: r.issueKey})
 			if r.created {
 				res.Created++
@@ -437,30 +486,30 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	if err := a.Store.SaveLinks(ctx, newLinks); err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 
 	// Statuses: created issues sit in the workflow's initial status; adopted ones are read.
 	beat("moving statuses")
 	if err := a.bulkStatuses(ctx, m, work, beat); err != nil {
-		return nil, err
+		return err
 	}
 
 	// Back-links (and the fields Jira reports back) with composite collections, 200 a call.
 	beat("writing back-links")
-	if err := a.bulkBacklinks(ctx, b, work, conc); err != nil {
-		return nil, err
+	if err := a.bulkBacklinks(ctx, b, work, job.conc); err != nil {
+		return err
 	}
 
 	// Verify by bulk read of both sides, then record everything in one transaction.
 	beat("verifying")
-	verified, err := a.bulkVerify(ctx, b, work, conc)
+	verified, err := a.bulkVerify(ctx, b, work, job.conc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	beat("recording")
-	if err := a.bulkCommit(ctx, in.Pair, m, work, verified); err != nil {
-		return nil, err
+	if err := a.bulkCommit(ctx, job.pair, m, work, verified, job.decidedBy()); err != nil {
+		return err
 	}
 
 	// Records that failed go to their own RecordSync workflow (and from there to dead letters).
@@ -473,17 +522,14 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 			res.Failures = append(res.Failures, *r.failed)
 		}
 		if a.Syncs != nil {
-			if err := a.Syncs.StartSync(ctx, SyncStart{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
-				JiraProject: in.JiraProject, Trigger: "backfill", Source: "operator"}); err != nil {
-				return nil, newError(catalog.JiraUnavailable, fmt.Sprintf("could not hand %s %s to its per-record sync: %v", m.Salesforce.Object, r.sf.SfID, err), err)
+			if err := a.Syncs.StartSync(ctx, SyncStart{OriginKey: r.origin, Pair: job.pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
+				JiraProject: job.jiraProject, Trigger: job.trigger, Source: "operator"}); err != nil {
+				return newError(catalog.JiraUnavailable, fmt.Sprintf("could not hand %s %s to its per-record sync: %v", m.Salesforce.Object, r.sf.SfID, err), err)
 			}
 			res.HandedOff++
 		}
 	}
-	beat("done")
-	a.Log.Info("bulk page synced", append([]zap.Field{zap.String("pair", in.Pair), zap.Int("records", res.Records), zap.Int("created", res.Created),
-		zap.Int("adopted", res.Adopted), zap.Int("already_linked", res.AlreadyLinked), zap.Int("failed", res.Failed)}, stages...)...)
-	return res, nil
+	return nil
 }
 
 // sfResultOf turns one SOQL row into what FetchSalesforce returns for it.
@@ -1117,7 +1163,7 @@ func (a *Activities) bulkVerify(ctx context.Context, b *mappings.Bound, work []*
 }
 
 // bulkCommit records the verified pairs: links, snapshots and audit rows in one transaction.
-func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Mapping, work []*bulkRec, verified map[string]*verifiedPair) error {
+func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Mapping, work []*bulkRec, verified map[string]*verifiedPair, decidedBy string) error {
 	info := activity.GetInfo(ctx)
 	now := time.Now().UTC()
 	var items []store.BulkCommit
@@ -1139,7 +1185,7 @@ func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Ma
 		add := func(system, target, direction string, c FieldChange) {
 			rows = append(rows, store.AuditEntry{At: now, Actor: a.actor(), WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 				Pass: 1, OriginKey: r.origin, Pair: pair, Direction: direction, TargetSystem: system, TargetID: target,
-				Action: c.Action, Field: c.Field, Before: c.Before, After: c.After, MappingVersion: m.Version, LatencyMS: latency, DecidedBy: "backfill"})
+				Action: c.Action, Field: c.Field, Before: c.Before, After: c.After, MappingVersion: m.Version, LatencyMS: latency, DecidedBy: decidedBy})
 		}
 		if r.created {
 			for _, f := range sortedAnyKeys(r.desired.Fields) {

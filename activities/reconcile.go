@@ -102,7 +102,7 @@ type reconcileState struct {
 	seenSF  map[string]bool
 	drift   map[string]bool // origin keys with field drift
 	handoff map[string]store.PairSummary
-	missing []string // Salesforce ids without a linked issue
+	missing []string // Salesforce ids without a linked issue or a back-link: created in bulk
 }
 
 func (st *reconcileState) find(kind, origin, sfID, key, detail string) {
@@ -183,7 +183,12 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 				detail = "back-link " + sf.LinkedIssueID + " without a link row"
 			}
 			st.find(DriftMissingTarget, "sf/"+sf.SfID, sf.SfID, "", detail)
-			st.missing = append(st.missing, sf.SfID)
+			if sf.LinkedIssueID != "" {
+				// Its issue may exist: the per-record sync looks before it creates.
+				st.handoff["sf/"+sf.SfID] = store.PairSummary{OriginKey: "sf/" + sf.SfID, SfID: sf.SfID}
+			} else {
+				st.missing = append(st.missing, sf.SfID)
+			}
 			return nil
 		}
 		if link.State != "linked" {
@@ -294,9 +299,12 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 		for _, p := range more {
 			st.handoff[p.OriginKey] = p
 		}
-		for _, id := range st.missing {
-			st.handoff["sf/"+id] = store.PairSummary{OriginKey: "sf/" + id, SfID: id}
+		created, handed, err := a.createMissing(ctx, b, in.Pair, st.missing)
+		if err != nil {
+			return nil, err
 		}
+		rep.Repaired[DriftMissingTarget] = created
+		rep.HandedOff += handed
 		if a.Syncs != nil {
 			for _, o := range sortedSummaryKeys(st.handoff) {
 				p := st.handoff[o]
@@ -329,6 +337,39 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 	a.Log.Info("reconciled", zap.String("pair", in.Pair), zap.Bool("dry_run", in.DryRun), zap.Int("found", rep.Total()),
 		zap.Int("repaired", rep.Repaired[DriftField]), zap.Int("handed_off", rep.HandedOff), zap.Float64("seconds", rep.Seconds))
 	return rep, nil
+}
+
+// createMissing creates the Jira issues of Salesforce records in scope that have none through
+// the bulk backfill path (bulk create 50 a call, bulk transitions, composite back-links, bulk
+// verification, batched bookkeeping), a page of records at a time, instead of one RecordSync per
+// record. Records that fail there go to their RecordSync (counted in handed). A retried run finds
+// the create intents and adopts what the earlier attempt created.
+func (a *Activities) createMissing(ctx context.Context, b *mappings.Bound, pair string, sfIDs []string) (created, handed int, err error) {
+	m := b.Mapping
+	sort.Strings(sfIDs)
+	for start := 0; start < len(sfIDs); start += DefaultBulkPageSize {
+		chunk := sfIDs[start:min(start+DefaultBulkPageSize, len(sfIDs))]
+		quoted := make([]string, len(chunk))
+		for i, id := range chunk {
+			quoted[i] = "'" + soqlEscape(id) + "'"
+		}
+		var rows []salesforce.Record
+		if err := a.SF.QueryEach(ctx, m.SOQL("Id IN ("+strings.Join(quoted, ",")+")")+" ORDER BY Id", func(r salesforce.Record) error {
+			rows = append(rows, r)
+			return nil
+		}); err != nil {
+			return created, handed, classify(err)
+		}
+		res := &BulkPageResult{Records: len(rows)}
+		job := bulkJob{b: b, pair: pair, jiraProject: m.Jira.Project, conc: DefaultBulkConcurrency, trigger: "reconcile",
+			beat: func(stage string) { activity.RecordHeartbeat(ctx, "missing targets: "+stage) }}
+		if err := a.bulkSyncRecords(ctx, job, rows, res); err != nil {
+			return created, handed, err
+		}
+		created += res.Created + res.Adopted
+		handed += res.HandedOff
+	}
+	return created, handed, nil
 }
 
 func sortedSummaryKeys(m map[string]store.PairSummary) []string {

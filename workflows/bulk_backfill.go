@@ -31,7 +31,7 @@ type BulkBackfillInput struct {
 	PageSize      int
 	Concurrency   int
 	PagesInFlight int
-	DryRun      bool
+	DryRun        bool
 	// HeartbeatTimeoutSeconds is how soon a page whose worker died is retried elsewhere
 	// (default 30).
 	HeartbeatTimeoutSeconds int

@@ -38,6 +38,7 @@ import (
 	"github.com/sfjira/sfjira/activities"
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
+	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/salesforce"
@@ -662,6 +663,7 @@ func runWorker() error {
 		}
 		defer stop()
 	}
+	config.ApplyMemoryLimit(config.Default().Worker.MemoryLimitMB) // as worker/main.go with the default config
 	if p := os.Getenv("BENCH_WORKER_MEMPROFILE"); p != "" {
 		// Allocations of the worker's whole life (go tool pprof -sample_index=alloc_space).
 		defer func() {
