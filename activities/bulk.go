@@ -421,6 +421,7 @@ func (a *Activities) bulkSyncRecords(ctx context.Context, job bulkJob, rows []sa
 			r.route.via = m.Status.TransitionFor(d.Status, d.Resolution)
 		}
 		r.sfSide, _ = sideProjections(b, fields, d, values, nil)
+		r.sf.Values = nil // everything later reads desired and sfSide; two pages in flight hold less
 		work = append(work, r)
 		switch {
 		case l != nil && l.JiraIssueID != "":
@@ -1203,6 +1204,9 @@ func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Ma
 		}
 		items = append(items, store.BulkCommit{Link: store.Link{OriginKey: r.origin, Pair: pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
 			JiraIssueID: r.issueID, JiraIssueKey: r.issueKey}, State: ps, Audit: rows})
+	}
+	if info.Attempt <= 1 {
+		return classify(a.Store.CommitBulkFresh(ctx, items)) // no earlier attempt wrote these rows
 	}
 	return classify(a.Store.CommitBulk(ctx, items))
 }

@@ -101,10 +101,38 @@ type BulkCommit struct {
 // retried page adds no duplicates). A page of 2,000 pairs is a handful of round trips instead
 // of thousands of statements.
 func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
+	return commitBulkErr(s.commitBulk(ctx, items, false))
+}
+
+// CommitBulkFresh is CommitBulk for a first attempt, when no earlier attempt can have written
+// these audit rows: they are copied straight into the audit table, skipping the temporary table
+// and the conflict check (the audit is most of a page's bookkeeping). Should rows of an earlier
+// attempt be there after all, the unique key refuses the copy and it falls back to CommitBulk.
+func (s *Store) CommitBulkFresh(ctx context.Context, items []BulkCommit) error {
+	err := s.commitBulk(ctx, items, true)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "audit" {
+		err = s.commitBulk(ctx, items, false)
+	}
+	return commitBulkErr(err)
+}
+
+func commitBulkErr(err error) error {
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return fmt.Errorf("store: a Jira issue is already linked to another record: %s", pgErr.Detail)
+		}
+		return unavailable("commit bulk", err)
+	}
+	return nil
+}
+
+func (s *Store) commitBulk(ctx context.Context, items []BulkCommit, fresh bool) error {
 	if len(items) == 0 {
 		return nil
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		linkRows := make([][]any, 0, len(items))
 		stateRows := make([][]any, 0, len(items))
 		for _, it := range items {
@@ -161,9 +189,6 @@ func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
 			WHERE origin_key IN (SELECT origin_key FROM links_in) AND resolved_at IS NULL`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE audit_in (LIKE audit INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
-			return err
-		}
 		cols := []string{"at", "actor", "workflow_id", "run_id", "pass", "origin_key", "pair", "direction", "target_system",
 			"target_id", "action", "field", "before_value", "after_value", "mapping_version", "latency_ms", "decided_by"}
 		var rows [][]any
@@ -181,6 +206,13 @@ func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
 		if len(rows) == 0 {
 			return nil
 		}
+		if fresh {
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"audit"}, cols, pgx.CopyFromRows(rows))
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE audit_in (LIKE audit INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+			return err
+		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
@@ -191,14 +223,6 @@ func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
 			ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`)
 		return err
 	})
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return fmt.Errorf("store: a Jira issue is already linked to another record: %s", pgErr.Detail)
-		}
-		return unavailable("commit bulk", err)
-	}
-	return nil
 }
 
 // PairSummary is what reconciliation compares per pair: the link and the snapshot hashes.

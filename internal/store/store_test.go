@@ -157,7 +157,8 @@ func TestCommitBulkIsSetBasedAndIdempotent(t *testing.T) {
 	dl := store.DeadLetter{OriginKey: items[3].Link.OriginKey, Pair: "opportunity-epic", WorkflowID: "sync/x", RunID: "r1", Code: "JIRA_UNAVAILABLE",
 		Message: "down", Remediation: "retry", ReplayInput: json.RawMessage(`{}`)}
 	require.NoError(t, st.AddDeadLetter(ctx, dl))
-	require.NoError(t, st.CommitBulk(ctx, items))
+	require.NoError(t, st.CommitBulkFresh(ctx, items))
+	require.NoError(t, st.CommitBulkFresh(ctx, items), "rows already there: the straight copy falls back to the conflict-checked path")
 	require.NoError(t, st.CommitBulk(ctx, items), "a retried page commits again")
 	c, err := st.Counts(ctx)
 	require.NoError(t, err)
