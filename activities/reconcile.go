@@ -123,7 +123,8 @@ func (st *reconcileState) find(kind, origin, sfID, key, detail string) {
 // id of the project (5,000 a page) and, in full, the issues updated since the last repairing run;
 // compares the mapped projections by hash with the pair state; classifies what differs; and
 // repairs field drift in bulk through the same transform, merge, verify and record steps as a
-// sync. Creates, deletes and conflicts go to the pairs' RecordSync workflows. With DryRun it
+// sync; missing targets are created through the bulk backfill path (createMissing). Deletes,
+// conflicts and whatever fails in bulk go to the pairs' RecordSync workflows. With DryRun it
 // only reports. The report is stored in reconcile_runs.
 func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*ReconcileReport, error) {
 	b, err := a.Mappings.Bound(ctx, in.Pair)

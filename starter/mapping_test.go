@@ -50,7 +50,7 @@ func TestMappingDoc(t *testing.T) {
 		"| `Name` | `summary` | text | string, textarea, picklist, email, url, phone, id, reference, combobox, encryptedstring | string (single line) | both ways | sf | last_writer_wins | required | max 120 chars, on overflow truncate | 34 |",
 		"| `Amount` | `Deal Amount` | currency | currency, double | number | SF → Jira | sf | owner_wins | optional | 2 decimals | 60 |",
 		"| `Jira_Status__c` | `status` | text |",
-		"| Closed Lost | Done | Won't Do |",
+		"| Closed Lost | Done | Won't Do (set by the transition \"Won't Do\") |",
 	} {
 		assert.Contains(t, out, want)
 	}
