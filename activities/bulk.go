@@ -558,8 +558,9 @@ func sfResultOfFields(m *mappings.Mapping, soqlFields []string, rec salesforce.R
 // jiraStateOf maps one issue read in bulk as FetchJira maps a single one.
 func jiraStateOf(b *mappings.Bound, is *jira.Issue) *JiraState {
 	st := &JiraState{Found: true, IssueID: is.ID, IssueKey: is.Key}
-	st.Projection = b.ProjectJira(is.Fields)
-	st.SFValues = b.ToSalesforce(is.Fields)
+	fields := b.WithRichTextRendered(is.Fields) // each ADF document parsed once for both reads
+	st.Projection = b.ProjectJira(fields)
+	st.SFValues = b.ToSalesforce(fields)
 	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
 	st.Updated = is.FieldString("updated")
 	return st

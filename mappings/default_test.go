@@ -316,3 +316,22 @@ func TestRecordGetter(t *testing.T) {
 	_, ok = get("Missing")
 	assert.False(t, ok)
 }
+
+// TestWithRichTextRenderedReadsTheSame: projecting and converting an issue whose rich text was
+// rendered once gives exactly what the ADF documents give.
+func TestWithRichTextRenderedReadsTheSame(t *testing.T) {
+	b := loadDefaultBound(t)
+	for _, desc := range []string{
+		`{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"Line one  "},{"type":"hardBreak"},{"type":"text","text":"Zoë's line two"}]},{"type":"bulletList","content":[{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"item"}]}]}]},{"type":"paragraph","content":[]}]}`,
+		`{"type":"doc","version":1,"content":[]}`,
+		`null`,
+		`"a v2 string\r\n\r\nsecond"`,
+	} {
+		fields := map[string]json.RawMessage{"summary": json.RawMessage(`"Deal"`), "description": json.RawMessage(desc),
+			"status": json.RawMessage(`{"name":"Done"}`), "resolution": json.RawMessage(`{"name":"Won't Do"}`)}
+		r := b.WithRichTextRendered(fields)
+		assert.Equal(t, b.ProjectJira(fields), b.ProjectJira(r), desc)
+		assert.Equal(t, b.ToSalesforce(fields), b.ToSalesforce(r), desc)
+		assert.Equal(t, desc, string(fields["description"]), "the input is not changed")
+	}
+}

@@ -277,3 +277,48 @@ func (b *Bound) ToSalesforce(fields map[string]json.RawMessage) map[string]any {
 	}
 	return out
 }
+
+// WithRichTextRendered returns fields with every rich-text field (one that every mapping of it
+// reads as rich_text) replaced by its canonical plain text as a JSON string, which ProjectJira
+// and ToSalesforce read exactly as they read the ADF document. Reading an issue for both (as
+// every bulk read-back does) then parses each document once instead of twice. fields itself
+// is not changed.
+func (b *Bound) WithRichTextRendered(fields map[string]json.RawMessage) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	for _, bf := range b.Fields {
+		if bf.Type != TypeRichText || bf.FallbackID != "" {
+			continue
+		}
+		raw, ok := fields[bf.JiraID]
+		if !ok || isJSONNull(raw) || !b.onlyRichText(bf.JiraID) {
+			continue
+		}
+		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+			continue
+		}
+		text, err := json.Marshal(ADFToText(raw))
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]json.RawMessage, len(fields))
+			for k, v := range fields {
+				out[k] = v
+			}
+		}
+		out[bf.JiraID] = text
+	}
+	if out == nil {
+		return fields
+	}
+	return out
+}
+
+func (b *Bound) onlyRichText(jiraID string) bool {
+	for _, bf := range b.Fields {
+		if (bf.JiraID == jiraID || bf.FallbackID == jiraID) && bf.Type != TypeRichText {
+			return false
+		}
+	}
+	return true
+}
