@@ -474,6 +474,7 @@ func (a *Activities) bulkSyncRecords(ctx context.Context, job bulkJob, rows []sa
 	if err := a.Store.DropCreateIntents(ctx, refused); err != nil {
 		return classify(err)
 	}
+	slimWritten(b, work)
 	var newLinks []store.Link
 	for _, r := range work {
 		if r.issueID != "" {
@@ -531,6 +532,34 @@ func (a *Activities) bulkSyncRecords(ctx context.Context, job bulkJob, rows []sa
 		}
 	}
 	return nil
+}
+
+// written stands for a field value that was sent to Jira and is no longer needed.
+type written struct{}
+
+// slimWritten drops the wire values of the fields the create sent (ADF documents are the bulk of
+// a page's memory) once the issues exist: later steps only need which fields were written,
+// except the fields a Jira → Salesforce field reads back, which keep their values.
+func slimWritten(b *mappings.Bound, work []*bulkRec) {
+	keep := map[string]bool{}
+	for _, bf := range b.Fields {
+		if bf.FlowsToSF() && !bf.FlowsToJira() {
+			keep[bf.JiraID] = true
+		}
+	}
+	for _, r := range work {
+		if r.desired == nil {
+			continue
+		}
+		slim := make(map[string]any, len(r.desired.Fields))
+		for k, v := range r.desired.Fields {
+			if v != nil && !keep[k] {
+				v = written{}
+			}
+			slim[k] = v
+		}
+		r.desired.Fields = slim
+	}
 }
 
 // sfResultOf turns one SOQL row into what FetchSalesforce returns for it.

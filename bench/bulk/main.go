@@ -664,6 +664,24 @@ func runWorker() error {
 		defer stop()
 	}
 	config.ApplyMemoryLimit(config.Default().Worker.MemoryLimitMB) // as worker/main.go with the default config
+	if p := os.Getenv("BENCH_WORKER_PEAKHEAP"); p != "" {
+		// The live heap at its largest (sampled every 200 ms): what the worker holds at its peak.
+		go func() {
+			var most uint64
+			for range time.Tick(200 * time.Millisecond) {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > most {
+					most = ms.HeapInuse
+					runtime.GC()
+					if f, err := os.Create(p); err == nil {
+						_ = pprof.Lookup("heap").WriteTo(f, 0)
+						f.Close()
+					}
+				}
+			}
+		}()
+	}
 	if p := os.Getenv("BENCH_WORKER_MEMPROFILE"); p != "" {
 		// Allocations of the worker's whole life (go tool pprof -sample_index=alloc_space).
 		defer func() {
