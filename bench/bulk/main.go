@@ -57,6 +57,7 @@ var (
 	flagOnly    = flag.String("only", "B1,B1',B1-kill,B3", "scenarios to run")
 	flagWorker  = flag.Bool("worker", false, "internal: run as the worker process")
 	flagProfile = flag.String("cpuprofile", "", "internal: CPU profile of the worker process")
+	flagPages   = flag.Int("pages-in-flight", 0, "BulkBackfillInput.PagesInFlight of the connector runs (0: the workflow's default)")
 )
 
 func main() {
@@ -333,7 +334,7 @@ func (c *connector) close() {
 
 func (c *connector) backfill(id string) (client.WorkflowRun, error) {
 	return c.b.tc.ExecuteWorkflow(c.b.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: c.queue}, workflows.BulkBackfill,
-		workflows.BulkBackfillInput{Pair: "opportunity-epic", SfObject: "Opportunity", JiraProject: "SFJ", HeartbeatTimeoutSeconds: 20})
+		workflows.BulkBackfillInput{Pair: "opportunity-epic", SfObject: "Opportunity", JiraProject: "SFJ", HeartbeatTimeoutSeconds: 20, PagesInFlight: *flagPages})
 }
 
 // ---- B1 / B1' -----------------------------------------------------------------------------
