@@ -16,6 +16,11 @@ import (
 // records at 2,000 a page), so the history stays small however large the object is.
 const bulkPagesPerRun = 50
 
+// DefaultPagesInFlight is how many BulkSyncPage activities a backfill runs at once: two let one
+// page's reads and creates overlap another's verification and bookkeeping within a 256 MB
+// worker; more need the memory and the sites' rate limits.
+const DefaultPagesInFlight = 2
+
 // ProgressQuery is the query every backfill answers with its progress.
 const ProgressQuery = "progress"
 
@@ -176,7 +181,7 @@ func addPage(p *BulkBackfillProgress, res activities.BulkPageResult) {
 func bulkPagesInFlight(ctx workflow.Context, in BulkBackfillInput, p BulkBackfillProgress, hb time.Duration, retry *temporal.RetryPolicy) (*BulkBackfillProgress, error) {
 	inFlight := in.PagesInFlight
 	if inFlight <= 0 {
-		inFlight = 2
+		inFlight = DefaultPagesInFlight
 	}
 	bctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute, HeartbeatTimeout: 2 * time.Minute, RetryPolicy: retry,
