@@ -298,7 +298,7 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		cpMu.Lock()
 		defer cpMu.Unlock()
 		if stage != cp.Stage && cp.Stage != "" {
-			stages = append(stages, zap.Duration(cp.Stage, time.Since(stageAt)))
+			stages = append(stages, zap.Duration(strings.ReplaceAll(cp.Stage, " ", "_"), time.Since(stageAt)))
 			stageAt = time.Now()
 		}
 		cp.Stage = stage
