@@ -47,10 +47,16 @@ const (
 	bulkWorkflowTTL = 5 * time.Minute
 )
 
-// bulkWorkflowCache keeps, per Activities instance, the workflow facts every bulk page needs,
-// so pages after the first spend no calls on them. A stale entry only costs a failed transition,
-// which the page reports and the per-record path repairs.
-var bulkWorkflowCache = &workflowCache{m: map[*Activities]*workflowFacts{}}
+// bulkWorkflowCache keeps, per Activities instance and project/issue type, the workflow facts
+// every bulk page needs (the initial status and the transitions of each status), so pages after
+// the first spend no calls on them. A stale entry only costs a failed transition, which the
+// page reports and the per-record path repairs.
+var bulkWorkflowCache = &workflowCache{m: map[workflowKey]*workflowFacts{}}
+
+type workflowKey struct {
+	a         *Activities
+	issueType string // project/issue type
+}
 
 type workflowFacts struct {
 	at          time.Time
@@ -61,47 +67,51 @@ type workflowFacts struct {
 
 type workflowCache struct {
 	mu sync.Mutex
-	m  map[*Activities]*workflowFacts
+	m  map[workflowKey]*workflowFacts
 }
 
-func (c *workflowCache) get(a *Activities) *workflowFacts {
-	f := c.m[a]
+func (c *workflowCache) get(k workflowKey) *workflowFacts {
+	f := c.m[k]
 	if f == nil || time.Since(f.at) > bulkWorkflowTTL {
 		f = &workflowFacts{at: time.Now(), trans: map[string][]jira.Transition{}}
-		c.m[a] = f
+		c.m[k] = f
 	}
 	return f
 }
 
-func (c *workflowCache) initial(a *Activities) ([2]string, bool) {
+func (c *workflowCache) initial(k workflowKey) ([2]string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := c.get(a)
+	f := c.get(k)
 	return f.initial, f.haveInitial
 }
 
-func (c *workflowCache) setInitial(a *Activities, v [2]string) {
+func (c *workflowCache) setInitial(k workflowKey, v [2]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := c.get(a)
+	f := c.get(k)
 	f.initial, f.haveInitial = v, true
 }
 
 // transitions returns a copy of the cached transitions by (lower-cased) status.
-func (c *workflowCache) transitions(a *Activities) map[string][]jira.Transition {
+func (c *workflowCache) transitions(k workflowKey) map[string][]jira.Transition {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := map[string][]jira.Transition{}
-	for k, v := range c.get(a).trans {
-		out[k] = v
+	for st, v := range c.get(k).trans {
+		out[st] = v
 	}
 	return out
 }
 
-func (c *workflowCache) setTransitions(a *Activities, status string, ts []jira.Transition) {
+func (c *workflowCache) setTransitions(k workflowKey, status string, ts []jira.Transition) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.get(a).trans[status] = ts
+	c.get(k).trans[status] = ts
+}
+
+func (a *Activities) workflowKeyOf(m *mappings.Mapping) workflowKey {
+	return workflowKey{a: a, issueType: m.Jira.Project + "/" + m.Jira.IssueType}
 }
 
 // CountInScopeInput names the pair whose records are counted.
@@ -126,14 +136,79 @@ func (a *Activities) CountInScope(ctx context.Context, in CountInScopeInput) (in
 	return res.TotalSize, nil
 }
 
-// BulkPageInput is one page of a bulk backfill: the records with Id > AfterID, in id order.
+// BulkPageInput is one page of a bulk backfill: the records with Id > AfterID (and, when UpTo
+// is set, Id <= UpTo), in id order, at most PageSize of them.
 type BulkPageInput struct {
 	Pair        string
 	SfObject    string
 	JiraProject string
 	AfterID     string
+	// UpTo bounds the page from above, so pages planned by BulkPageBounds can run at the same
+	// time without overlapping; empty means open-ended.
+	UpTo        string
 	PageSize    int
 	Concurrency int
+}
+
+// BulkBoundsInput asks where the next MaxPages pages of a backfill end.
+type BulkBoundsInput struct {
+	Pair     string
+	AfterID  string
+	PageSize int
+	MaxPages int
+}
+
+// BulkBounds lists where the pages of one backfill run end, so the workflow can run several
+// pages at once instead of waiting for each page to learn where the next one starts.
+type BulkBounds struct {
+	// Ends holds the last id of each full page after AfterID, in id order.
+	Ends []string
+	// Complete says fewer than MaxPages full pages remain: the records after the last end (if
+	// any) make one open-ended last page, and the backfill ends with this run.
+	Complete bool
+}
+
+// BulkPageBounds reads the ids in scope after AfterID (ids only: 2,000 a call) and returns
+// every PageSize-th one, at most MaxPages of them.
+func (a *Activities) BulkPageBounds(ctx context.Context, in BulkBoundsInput) (*BulkBounds, error) {
+	m, err := a.Mappings.Mapping(in.Pair)
+	if err != nil {
+		return nil, err
+	}
+	size := in.PageSize
+	if size <= 0 || size > DefaultBulkPageSize {
+		size = DefaultBulkPageSize
+	}
+	pages := max(in.MaxPages, 1)
+	var conds []string
+	if w := strings.TrimSpace(m.Salesforce.Where); w != "" {
+		conds = append(conds, "("+w+")")
+	}
+	if in.AfterID != "" {
+		conds = append(conds, fmt.Sprintf("Id > '%s'", soqlEscape(in.AfterID)))
+	}
+	q := "SELECT Id FROM " + m.Salesforce.Object
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY Id LIMIT " + strconv.Itoa(pages*size)
+	out := &BulkBounds{}
+	n := 0
+	err = a.SF.QueryEach(ctx, q, func(rec salesforce.Record) error {
+		n++
+		if n%size == 0 {
+			out.Ends = append(out.Ends, rec.ID())
+		}
+		if n%20000 == 0 {
+			activity.RecordHeartbeat(ctx, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	out.Complete = n < pages*size
+	return out, nil
 }
 
 // BulkFailure is a record that left the bulk path, with its catalog code.
@@ -144,7 +219,7 @@ type BulkFailure struct {
 }
 
 // BulkPageResult counts what one page did. LastID is the cursor of the next page; Last says no
-// records follow.
+// records follow (in the page's range, when it has an upper bound).
 type BulkPageResult struct {
 	Records       int
 	LastID        string
@@ -176,6 +251,7 @@ type bulkRec struct {
 	resol    string
 	visited  map[string]bool
 	created  bool
+	route    statusRoute
 	moved    []FieldChange
 	backlink []FieldChange
 	failed   *BulkFailure
@@ -215,47 +291,113 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	var cpMu sync.Mutex
+	// Time per stage, logged with the page: where a page's wall time goes.
+	var stages []zap.Field
+	stageAt := time.Now()
 	beat := func(stage string) {
 		cpMu.Lock()
 		defer cpMu.Unlock()
+		if stage != cp.Stage && cp.Stage != "" {
+			stages = append(stages, zap.Duration(strings.ReplaceAll(cp.Stage, " ", "_"), time.Since(stageAt)))
+			stageAt = time.Now()
+		}
 		cp.Stage = stage
 		activity.RecordHeartbeat(ctx, cp)
 	}
 	beat("reading")
 
-	cond := ""
+	var conds []string
 	if in.AfterID != "" {
-		cond = fmt.Sprintf("Id > '%s'", soqlEscape(in.AfterID))
+		conds = append(conds, fmt.Sprintf("Id > '%s'", soqlEscape(in.AfterID)))
 	}
-	page, err := a.SF.Query(ctx, m.SOQL(cond)+" ORDER BY Id LIMIT "+strconv.Itoa(size))
+	if in.UpTo != "" {
+		conds = append(conds, fmt.Sprintf("Id <= '%s'", soqlEscape(in.UpTo)))
+	}
+	page, err := a.SF.Query(ctx, m.SOQL(strings.Join(conds, " AND "))+" ORDER BY Id LIMIT "+strconv.Itoa(size))
 	if err != nil {
 		return nil, classify(err)
 	}
 	res := &BulkPageResult{Records: len(page.Records), Last: len(page.Records) < size, LastID: in.AfterID}
+	if in.UpTo != "" && len(page.Records) > 0 && page.Records[len(page.Records)-1].ID() == in.UpTo {
+		res.Last = true // the bounded range is done (records added inside it meanwhile would make it longer)
+	}
 	if len(page.Records) == 0 {
 		res.Last = true
 		return res, nil
 	}
-	recs := make([]*bulkRec, 0, len(page.Records))
-	keys := make([]string, 0, len(page.Records))
-	for _, rec := range page.Records {
-		r := &bulkRec{sf: sfResultOf(m, rec)}
+	res.LastID = page.Records[len(page.Records)-1].ID()
+	job := bulkJob{b: b, pair: in.Pair, jiraProject: in.JiraProject, conc: conc, trigger: "backfill", beat: beat,
+		remember: func(created []*bulkRec) {
+			cpMu.Lock()
+			for _, r := range created {
+				cp.Created[r.origin] = [2]string{r.issueID, r.issueKey}
+			}
+			cpMu.Unlock()
+			beat("creating issues")
+		},
+		earlier: func(origin string) [2]string {
+			cpMu.Lock()
+			defer cpMu.Unlock()
+			return cp.Created[origin]
+		}}
+	if err := a.bulkSyncRecords(ctx, job, page.Records, res); err != nil {
+		return nil, err
+	}
+	beat("done")
+	a.Log.Info("bulk page synced", append([]zap.Field{zap.String("pair", in.Pair), zap.Int("records", res.Records), zap.Int("created", res.Created),
+		zap.Int("adopted", res.Adopted), zap.Int("already_linked", res.AlreadyLinked), zap.Int("failed", res.Failed)}, stages...)...)
+	return res, nil
+}
+
+// bulkJob is what a bulk pass over a set of Salesforce records needs besides the records.
+type bulkJob struct {
+	b                 *mappings.Bound
+	pair, jiraProject string
+	conc              int
+	// trigger names who asked ("backfill", "reconcile"): handed-off syncs and audit rows carry it.
+	trigger string
+	beat    func(stage string)
+	// remember keeps issues as they are created (the page's heartbeat checkpoint); earlier
+	// returns what an earlier attempt remembered for an origin. Both may be nil.
+	remember func([]*bulkRec)
+	earlier  func(origin string) [2]string
+}
+
+func (j bulkJob) decidedBy() string { return j.trigger }
+
+// bulkSyncRecords syncs Salesforce records (SOQL rows of the pair's mapping) to Jira with the
+// bulk APIs: it records create intents, adopts what an earlier attempt created, creates the
+// rest 50 a call, moves statuses in bulk, writes back-links 200 a call, verifies both sides by
+// bulk read and records links, snapshots and audit rows in one transaction. Records that fail
+// go to their own RecordSync. The counts go into res.
+func (a *Activities) bulkSyncRecords(ctx context.Context, job bulkJob, rows []salesforce.Record, res *BulkPageResult) error {
+	beat := job.beat
+	if beat == nil {
+		beat = func(string) { activity.RecordHeartbeat(ctx, "bulk sync") }
+	}
+	m := job.b.Mapping
+	b := job.b
+	recs := make([]*bulkRec, 0, len(rows))
+	keys := make([]string, 0, len(rows))
+	soqlFields := m.SOQLFields()
+	for _, rec := range rows {
+		r := &bulkRec{sf: sfResultOfFields(m, soqlFields, rec)}
 		r.origin = "sf/" + r.sf.SfID
 		recs = append(recs, r)
 		keys = append(keys, r.origin)
 	}
-	res.LastID = recs[len(recs)-1].sf.SfID
 
 	links, err := a.Store.LinksByOrigin(ctx, keys)
 	if err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	synced, err := a.Store.SyncedOrigins(ctx, keys)
 	if err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	var work, intents, search []*bulkRec
 	fields := mergeFields(b)
+	others := m.Status.ResolutionTransitions()
 	for _, r := range recs {
 		l := links[r.origin]
 		if l != nil && l.State == "linked" && l.JiraIssueID != "" && synced[r.origin] && r.sf.LinkedIssueID == l.JiraIssueID {
@@ -274,13 +416,19 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 			continue
 		}
 		r.desired = d
+		r.route = statusRoute{target: d.Status, resolution: d.Resolution, via: d.Transition, others: others}
+		if r.route.via == "" {
+			r.route.via = m.Status.TransitionFor(d.Status, d.Resolution)
+		}
 		r.sfSide, _ = sideProjections(b, fields, d, values, nil)
+		r.sf.Values = nil // everything later reads desired and sfSide; two pages in flight hold less
 		work = append(work, r)
 		switch {
 		case l != nil && l.JiraIssueID != "":
 			r.issueID, r.issueKey = l.JiraIssueID, l.JiraIssueKey
-		case cp.Created[r.origin][0] != "":
-			r.issueID, r.issueKey = cp.Created[r.origin][0], cp.Created[r.origin][1]
+		case job.earlier != nil && job.earlier(r.origin)[0] != "":
+			e := job.earlier(r.origin)
+			r.issueID, r.issueKey = e[0], e[1]
 		case l != nil:
 			search = append(search, r)
 		default:
@@ -288,22 +436,22 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	if len(work) == 0 {
-		return res, nil
+		return nil
 	}
 
 	// Intent rows first (design §4.2), then look for issues an earlier attempt created.
 	beat("recording intents")
 	var il []store.Link
 	for _, r := range intents {
-		il = append(il, store.Link{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID})
+		il = append(il, store.Link{OriginKey: r.origin, Pair: job.pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID})
 	}
 	if err := a.Store.RecordCreateIntents(ctx, il); err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	if len(search) > 0 {
 		beat("looking for issues an earlier attempt created")
 		if err := a.adoptByOrigin(ctx, m, search); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
@@ -315,24 +463,22 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	beat("creating issues")
-	refused, err := a.bulkCreate(ctx, b, in.Pair, toCreate, conc, func(created []*bulkRec) {
-		cpMu.Lock()
-		for _, r := range created {
-			cp.Created[r.origin] = [2]string{r.issueID, r.issueKey}
-		}
-		cpMu.Unlock()
-		beat("creating issues")
-	})
+	remember := job.remember
+	if remember == nil {
+		remember = func([]*bulkRec) { beat("creating issues") }
+	}
+	refused, err := a.bulkCreate(ctx, b, job.pair, toCreate, job.conc, remember)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := a.Store.DropCreateIntents(ctx, refused); err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
+	slimWritten(b, work)
 	var newLinks []store.Link
 	for _, r := range work {
 		if r.issueID != "" {
-			newLinks = append(newLinks, store.Link{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object,
+			newLinks = append(newLinks, store.Link{OriginKey: r.origin, Pair: job.pair, SfObject: m.Salesforce.Object,
 				SfID: r.sf.SfID, JiraIssueID: r.issueID, JiraIssueKey: r.issueKey})
 			if r.created {
 				res.Created++
@@ -342,30 +488,30 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 		}
 	}
 	if err := a.Store.SaveLinks(ctx, newLinks); err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 
 	// Statuses: created issues sit in the workflow's initial status; adopted ones are read.
 	beat("moving statuses")
-	if err := a.bulkStatuses(ctx, work); err != nil {
-		return nil, err
+	if err := a.bulkStatuses(ctx, m, work, beat); err != nil {
+		return err
 	}
 
 	// Back-links (and the fields Jira reports back) with composite collections, 200 a call.
 	beat("writing back-links")
-	if err := a.bulkBacklinks(ctx, b, work, conc); err != nil {
-		return nil, err
+	if err := a.bulkBacklinks(ctx, b, work, job.conc); err != nil {
+		return err
 	}
 
 	// Verify by bulk read of both sides, then record everything in one transaction.
 	beat("verifying")
-	verified, err := a.bulkVerify(ctx, b, work, conc)
+	verified, err := a.bulkVerify(ctx, b, work, job.conc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	beat("recording")
-	if err := a.bulkCommit(ctx, in.Pair, m, work, verified); err != nil {
-		return nil, err
+	if err := a.bulkCommit(ctx, job.pair, m, work, verified, job.decidedBy()); err != nil {
+		return err
 	}
 
 	// Records that failed go to their own RecordSync workflow (and from there to dead letters).
@@ -378,22 +524,53 @@ func (a *Activities) BulkSyncPage(ctx context.Context, in BulkPageInput) (*BulkP
 			res.Failures = append(res.Failures, *r.failed)
 		}
 		if a.Syncs != nil {
-			if err := a.Syncs.StartSync(ctx, SyncStart{OriginKey: r.origin, Pair: in.Pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
-				JiraProject: in.JiraProject, Trigger: "backfill", Source: "operator"}); err != nil {
-				return nil, newError(catalog.JiraUnavailable, fmt.Sprintf("could not hand %s %s to its per-record sync: %v", m.Salesforce.Object, r.sf.SfID, err), err)
+			if err := a.Syncs.StartSync(ctx, SyncStart{OriginKey: r.origin, Pair: job.pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
+				JiraProject: job.jiraProject, Trigger: job.trigger, Source: "operator"}); err != nil {
+				return newError(catalog.JiraUnavailable, fmt.Sprintf("could not hand %s %s to its per-record sync: %v", m.Salesforce.Object, r.sf.SfID, err), err)
 			}
 			res.HandedOff++
 		}
 	}
-	a.Log.Info("bulk page synced", zap.String("pair", in.Pair), zap.Int("records", res.Records), zap.Int("created", res.Created),
-		zap.Int("adopted", res.Adopted), zap.Int("already_linked", res.AlreadyLinked), zap.Int("failed", res.Failed))
-	return res, nil
+	return nil
+}
+
+// written stands for a field value that was sent to Jira and is no longer needed.
+type written struct{}
+
+// slimWritten drops the wire values of the fields the create sent (ADF documents are the bulk of
+// a page's memory) once the issues exist: later steps only need which fields were written,
+// except the fields a Jira → Salesforce field reads back, which keep their values.
+func slimWritten(b *mappings.Bound, work []*bulkRec) {
+	keep := map[string]bool{}
+	for _, bf := range b.Fields {
+		if bf.FlowsToSF() && !bf.FlowsToJira() {
+			keep[bf.JiraID] = true
+		}
+	}
+	for _, r := range work {
+		if r.desired == nil {
+			continue
+		}
+		slim := make(map[string]any, len(r.desired.Fields))
+		for k, v := range r.desired.Fields {
+			if v != nil && !keep[k] {
+				v = written{}
+			}
+			slim[k] = v
+		}
+		r.desired.Fields = slim
+	}
 }
 
 // sfResultOf turns one SOQL row into what FetchSalesforce returns for it.
 func sfResultOf(m *mappings.Mapping, rec salesforce.Record) FetchSalesforceResult {
-	out := FetchSalesforceResult{Found: true, SfID: rec.ID(), Values: map[string]any{}}
-	for _, f := range m.SOQLFields() {
+	return sfResultOfFields(m, m.SOQLFields(), rec)
+}
+
+// sfResultOfFields is sfResultOf with the mapping's SOQL fields worked out once per page.
+func sfResultOfFields(m *mappings.Mapping, soqlFields []string, rec salesforce.Record) FetchSalesforceResult {
+	out := FetchSalesforceResult{Found: true, SfID: rec.ID(), Values: make(map[string]any, len(soqlFields))}
+	for _, f := range soqlFields {
 		v, _ := rec.Value(f)
 		out.Values[f] = v
 	}
@@ -410,8 +587,9 @@ func sfResultOf(m *mappings.Mapping, rec salesforce.Record) FetchSalesforceResul
 // jiraStateOf maps one issue read in bulk as FetchJira maps a single one.
 func jiraStateOf(b *mappings.Bound, is *jira.Issue) *JiraState {
 	st := &JiraState{Found: true, IssueID: is.ID, IssueKey: is.Key}
-	st.Projection = b.ProjectJira(is.Fields)
-	st.SFValues = b.ToSalesforce(is.Fields)
+	fields := b.WithRichTextRendered(is.Fields) // each ADF document parsed once for both reads
+	st.Projection = b.ProjectJira(fields)
+	st.SFValues = b.ToSalesforce(fields)
 	st.SFProjection = b.ProjectSalesforceValues(st.SFValues)
 	st.LookupKeys = b.LinkedIssueKeys(is.Fields)
 	st.SFProblems = b.SalesforceProblems("Jira issue "+is.Key, is.Fields)
@@ -491,13 +669,124 @@ func (a *Activities) adoptByOrigin(ctx context.Context, m *mappings.Mapping, rec
 }
 
 // bulkCreate creates the issues of recs with POST /issue/bulk, conc calls at once, the origin
-// property set in the create request itself. It returns the origin keys Jira refused (nothing
+// property set in the create request itself. Each issue is created one step along its way to
+// the planned status: the create request carries the first transition out of the workflow's
+// initial status (Jira applies it on create), so issues mapped to a status one step away need
+// no transition call at all. The first create of a worker learns the initial status and its
+// transitions from the first issues created. It returns the origin keys Jira refused (nothing
 // was created for them); a call that fails as a whole fails the activity, to be retried.
 func (a *Activities) bulkCreate(ctx context.Context, b *mappings.Bound, pair string, recs []*bulkRec, conc int, done func([]*bulkRec)) ([]string, error) {
 	m := b.Mapping
+	key := a.workflowKeyOf(m)
 	var mu sync.Mutex
 	var refused []string
 	var firstErr error
+	createChunk := func(chunk []*bulkRec, initial [2]string, from []jira.Transition) {
+		inputs := make([]jira.IssueInput, len(chunk))
+		steps := make([]*stepChoice, len(chunk))
+		for i, r := range chunk {
+			fields := map[string]any{"project": map[string]any{"key": m.Jira.Project}, "issuetype": map[string]any{"name": m.Jira.IssueType}}
+			for k, v := range r.desired.Fields {
+				if v != nil {
+					fields[k] = v
+				}
+			}
+			inputs[i] = jira.IssueInput{Fields: fields, Properties: []jira.EntityProperty{{Key: m.Jira.Property, Value: map[string]any{
+				"origin": r.origin, "pair": pair, "sf_object": m.Salesforce.Object, "sf_id": r.sf.SfID}}}}
+			if from != nil && r.desired.Status != "" && !strings.EqualFold(r.desired.Status, initial[0]) {
+				c, ok := chooseStep(from, r.route, map[string]bool{strings.ToLower(initial[0]): true}, false)
+				if ok && !(c.screen && !strings.EqualFold(r.desired.Resolution, BulkDefaultResolution)) {
+					inputs[i].Transition = &jira.TransitionRef{ID: c.t.ID}
+					steps[i] = &c
+				}
+			}
+		}
+		out, err := a.Jira.BulkCreate(ctx, inputs)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = classify(err)
+			}
+			return
+		}
+		failed := map[int]bool{}
+		for _, e := range out.Errors {
+			failed[e.FailedElementNumber] = true
+			r := chunk[e.FailedElementNumber]
+			var msgs []string
+			msgs = append(msgs, e.Messages...)
+			for _, k := range sortedKeys(e.Errors) {
+				msgs = append(msgs, k+": "+e.Errors[k])
+			}
+			r.fail(catalog.JiraValidation, fmt.Sprintf("Jira refused to create the issue of %s %s: %s", m.Salesforce.Object, r.sf.SfID, strings.Join(msgs, "; ")))
+			refused = append(refused, r.origin)
+		}
+		var created []*bulkRec
+		i := 0
+		for idx, r := range chunk {
+			if failed[idx] {
+				continue
+			}
+			if i >= len(out.Issues) {
+				break
+			}
+			is := out.Issues[i]
+			r.issueID, r.issueKey, r.created = is.ID, is.Key, true
+			r.status, r.resol = initial[0], initial[1]
+			if c := steps[idx]; c != nil {
+				if is.Transition.Applied() {
+					r.moveTo(c.t, c.sets)
+				} else {
+					r.status = "" // not moved on create: read it back before moving it
+				}
+			}
+			created = append(created, r)
+			i++
+		}
+		done(created)
+	}
+	initial, known := bulkWorkflowCache.initial(key)
+	if !known && len(recs) > 0 {
+		// The first create of this worker: plain creates, then read where they landed.
+		first := recs[:min(jira.MaxBulkCreate, len(recs))]
+		recs = recs[len(first):]
+		createChunk(first, [2]string{}, nil)
+		if firstErr != nil {
+			return refused, firstErr
+		}
+		var probe *bulkRec
+		for _, r := range first {
+			if r.issueID != "" {
+				probe = r
+				break
+			}
+		}
+		if probe != nil {
+			is, err := a.Jira.GetIssue(ctx, probe.issueID, []string{"status", "resolution"}, nil)
+			if err != nil {
+				return refused, classify(err)
+			}
+			initial, known = [2]string{is.StatusName(), is.ResolutionName()}, true
+			if len(recs) > 0 {
+				ts, err := a.Jira.Transitions(ctx, probe.issueID)
+				if err != nil {
+					return refused, classify(err)
+				}
+				bulkWorkflowCache.setTransitions(key, strings.ToLower(initial[0]), ts)
+			}
+			bulkWorkflowCache.setInitial(key, initial)
+		}
+		for _, r := range first {
+			if r.issueID != "" {
+				r.status, r.resol = initial[0], initial[1]
+			}
+		}
+	}
+	var from []jira.Transition
+	if known && len(recs) > 0 {
+		from = bulkWorkflowCache.transitions(key)[strings.ToLower(initial[0])] // nil: plain creates
+	}
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	for start := 0; start < len(recs); start += jira.MaxBulkCreate {
@@ -507,52 +796,7 @@ func (a *Activities) bulkCreate(ctx context.Context, b *mappings.Bound, pair str
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			inputs := make([]jira.IssueInput, len(chunk))
-			for i, r := range chunk {
-				fields := map[string]any{"project": map[string]any{"key": m.Jira.Project}, "issuetype": map[string]any{"name": m.Jira.IssueType}}
-				for k, v := range r.desired.Fields {
-					if v != nil {
-						fields[k] = v
-					}
-				}
-				inputs[i] = jira.IssueInput{Fields: fields, Properties: []jira.EntityProperty{{Key: m.Jira.Property, Value: map[string]any{
-					"origin": r.origin, "pair": pair, "sf_object": m.Salesforce.Object, "sf_id": r.sf.SfID}}}}
-			}
-			out, err := a.Jira.BulkCreate(ctx, inputs)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = classify(err)
-				}
-				return
-			}
-			failed := map[int]bool{}
-			for _, e := range out.Errors {
-				failed[e.FailedElementNumber] = true
-				r := chunk[e.FailedElementNumber]
-				var msgs []string
-				msgs = append(msgs, e.Messages...)
-				for _, k := range sortedKeys(e.Errors) {
-					msgs = append(msgs, k+": "+e.Errors[k])
-				}
-				r.fail(catalog.JiraValidation, fmt.Sprintf("Jira refused to create the issue of %s %s: %s", m.Salesforce.Object, r.sf.SfID, strings.Join(msgs, "; ")))
-				refused = append(refused, r.origin)
-			}
-			var created []*bulkRec
-			i := 0
-			for idx, r := range chunk {
-				if failed[idx] {
-					continue
-				}
-				if i >= len(out.Issues) {
-					break
-				}
-				r.issueID, r.issueKey, r.created = out.Issues[i].ID, out.Issues[i].Key, true
-				created = append(created, r)
-				i++
-			}
-			done(created)
+			createChunk(chunk, initial, from)
 		}()
 	}
 	wg.Wait()
@@ -561,40 +805,25 @@ func (a *Activities) bulkCreate(ctx context.Context, b *mappings.Bound, pair str
 
 // bulkStatuses walks every issue to its planned status with bulk transitions: issues are grouped
 // by the status they are in, one issue per status is asked for its transitions (cached), and
-// each round moves every group one step with one bulk call. Only a last step that must set a
-// resolution other than BulkDefaultResolution goes issue by issue.
-func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
+// each round moves every group one step with one bulk call. A resolution other than
+// BulkDefaultResolution goes in bulk through the transition the mapping names for it (whose
+// post-function sets it); only without one does the last step go issue by issue, with the
+// resolution on the transition screen.
+func (a *Activities) bulkStatuses(ctx context.Context, m *mappings.Mapping, work []*bulkRec, beat func(string)) error {
+	key := a.workflowKeyOf(m)
 	var unknown []*bulkRec
-	var created []*bulkRec
 	for _, r := range work {
 		if !r.ok() || r.issueID == "" || r.desired.Status == "" {
 			continue
 		}
-		if r.created {
-			created = append(created, r)
-		} else {
+		if r.status == "" {
 			unknown = append(unknown, r)
-		}
-	}
-	if len(created) > 0 {
-		// Every new issue starts in the workflow's initial status: read it once per worker.
-		initial, ok := bulkWorkflowCache.initial(a)
-		if !ok {
-			is, err := a.Jira.GetIssue(ctx, created[0].issueID, []string{"status", "resolution"}, nil)
-			if err != nil {
-				return classify(err)
-			}
-			initial = [2]string{is.StatusName(), is.ResolutionName()}
-			bulkWorkflowCache.setInitial(a, initial)
-		}
-		for _, r := range created {
-			r.status, r.resol = initial[0], initial[1]
 		}
 	}
 	if err := a.readStatuses(ctx, unknown); err != nil {
 		return err
 	}
-	cache := bulkWorkflowCache.transitions(a)
+	cache := bulkWorkflowCache.transitions(key)
 	for round := 0; round < 8; round++ {
 		groups := map[string][]*bulkRec{}
 		for _, r := range work {
@@ -611,7 +840,7 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 			return nil
 		}
 		type step struct {
-			t    *jira.Transition
+			c    stepChoice
 			recs []*bulkRec
 		}
 		steps := map[string]*step{}
@@ -626,7 +855,7 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 					return classify(err)
 				}
 				cache[st] = ts
-				bulkWorkflowCache.setTransitions(a, st, ts)
+				bulkWorkflowCache.setTransitions(key, st, ts)
 			}
 			for _, r := range rs {
 				if r.visited == nil {
@@ -634,50 +863,33 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 				}
 				r.visited[strings.ToLower(r.status)] = true
 				needLeave := strings.EqualFold(r.status, r.desired.Status)
-				var direct, next *jira.Transition
-				for i := range ts {
-					t := &ts[i]
-					if strings.EqualFold(t.To.Name, r.desired.Status) && !needLeave {
-						direct = t
-						break
-					}
-					if r.visited[strings.ToLower(t.To.Name)] && !needLeave {
-						continue
-					}
-					if next == nil || (t.To.CategoryKey == "indeterminate" && next.To.CategoryKey != "indeterminate") {
-						next = t
-					}
-				}
-				pick := direct
-				if pick == nil {
-					pick = next
-				}
-				if pick == nil {
+				c, ok := chooseStep(ts, r.route, r.visited, needLeave)
+				if !ok {
 					r.fail(catalog.JiraStatusUnreachable, fmt.Sprintf("issue %s: status %q cannot be reached from %q", r.issueKey, r.desired.Status, r.status))
 					continue
 				}
-				if _, screen := pick.Fields["resolution"]; direct != nil && screen && r.desired.Resolution != "" && !strings.EqualFold(r.desired.Resolution, BulkDefaultResolution) {
-					single, singleT = append(single, r), append(singleT, pick)
+				if c.screen && !strings.EqualFold(r.desired.Resolution, BulkDefaultResolution) {
+					single, singleT = append(single, r), append(singleT, c.t)
 					continue
 				}
-				s := steps[pick.ID]
+				s := steps[c.t.ID]
 				if s == nil {
-					s = &step{t: pick}
-					steps[pick.ID] = s
+					s = &step{c: c}
+					steps[c.t.ID] = s
 				}
 				s.recs = append(s.recs, r)
 			}
 		}
 		var inputs []jira.BulkTransitionInput
 		byIssue := map[string]*bulkRec{}
-		target := map[string]*jira.Transition{}
+		target := map[string]*stepChoice{}
 		for _, id := range sortedStepKeys(steps) {
 			s := steps[id]
 			bi := jira.BulkTransitionInput{TransitionID: id}
 			for _, r := range s.recs {
 				bi.SelectedIssueIdsOrKeys = append(bi.SelectedIssueIdsOrKeys, r.issueID)
 				byIssue[r.issueID] = r
-				target[r.issueID] = s.t
+				target[r.issueID] = &s.c
 			}
 			inputs = append(inputs, bi)
 		}
@@ -688,11 +900,11 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 			}
 			for _, id := range prog.ProcessedAccessibleIssues {
 				sid := strconv.FormatInt(id, 10)
-				r, t := byIssue[sid], target[sid]
+				r, c := byIssue[sid], target[sid]
 				if r == nil {
 					continue
 				}
-				r.moveTo(t, "")
+				r.moveTo(c.t, c.sets)
 				delete(byIssue, sid)
 			}
 			for sid, reasons := range prog.FailedAccessibleIssues {
@@ -705,7 +917,8 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 				r.fail(catalog.JiraNotFound, fmt.Sprintf("issue %s was not transitioned (invalid or not accessible)", r.issueKey))
 			}
 		}
-		// The last step of records that want another resolution: one call each, 16 at once.
+		// The last step of records that want another resolution and have no transition that
+		// sets it: one call each, with the resolution on the screen, 16 at once.
 		var mu sync.Mutex
 		var firstErr error
 		sem := make(chan struct{}, 16)
@@ -731,14 +944,13 @@ func (a *Activities) bulkStatuses(ctx context.Context, work []*bulkRec) error {
 				}
 			}()
 			if i%50 == 49 {
-				activity.RecordHeartbeat(ctx, "moving statuses one by one")
+				beat("moving statuses one by one")
 			}
 		}
 		wg.Wait()
 		if firstErr != nil {
 			return firstErr
 		}
-		activity.RecordHeartbeat(ctx, "moving statuses")
 	}
 	for _, r := range work {
 		if r.ok() && r.issueID != "" && r.desired.Status != "" && !strings.EqualFold(r.status, r.desired.Status) {
@@ -933,8 +1145,9 @@ func (a *Activities) bulkVerify(ctx context.Context, b *mappings.Bound, work []*
 				ids[i] = "'" + r.sf.SfID + "'"
 			}
 			got := map[string]*FetchSalesforceResult{}
+			soqlFields := m.SOQLFields()
 			err := a.SF.QueryEach(ctx, m.SOQL("Id IN ("+strings.Join(ids, ",")+")"), func(rec salesforce.Record) error {
-				r := sfResultOf(m, rec)
+				r := sfResultOfFields(m, soqlFields, rec)
 				got[r.SfID] = &r
 				return nil
 			})
@@ -983,7 +1196,7 @@ func (a *Activities) bulkVerify(ctx context.Context, b *mappings.Bound, work []*
 }
 
 // bulkCommit records the verified pairs: links, snapshots and audit rows in one transaction.
-func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Mapping, work []*bulkRec, verified map[string]*verifiedPair) error {
+func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Mapping, work []*bulkRec, verified map[string]*verifiedPair, decidedBy string) error {
 	info := activity.GetInfo(ctx)
 	now := time.Now().UTC()
 	var items []store.BulkCommit
@@ -1005,7 +1218,7 @@ func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Ma
 		add := func(system, target, direction string, c FieldChange) {
 			rows = append(rows, store.AuditEntry{At: now, Actor: a.actor(), WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 				Pass: 1, OriginKey: r.origin, Pair: pair, Direction: direction, TargetSystem: system, TargetID: target,
-				Action: c.Action, Field: c.Field, Before: c.Before, After: c.After, MappingVersion: m.Version, LatencyMS: latency, DecidedBy: "backfill"})
+				Action: c.Action, Field: c.Field, Before: c.Before, After: c.After, MappingVersion: m.Version, LatencyMS: latency, DecidedBy: decidedBy})
 		}
 		if r.created {
 			for _, f := range sortedAnyKeys(r.desired.Fields) {
@@ -1027,6 +1240,9 @@ func (a *Activities) bulkCommit(ctx context.Context, pair string, m *mappings.Ma
 		}
 		items = append(items, store.BulkCommit{Link: store.Link{OriginKey: r.origin, Pair: pair, SfObject: m.Salesforce.Object, SfID: r.sf.SfID,
 			JiraIssueID: r.issueID, JiraIssueKey: r.issueKey}, State: ps, Audit: rows})
+	}
+	if info.Attempt <= 1 {
+		return classify(a.Store.CommitBulkFresh(ctx, items)) // no earlier attempt wrote these rows
 	}
 	return classify(a.Store.CommitBulk(ctx, items))
 }

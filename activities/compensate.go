@@ -263,7 +263,7 @@ func (a *Activities) restoreFields(ctx context.Context, b *mappings.Bound, spec 
 			}
 		}
 		if moveStatus && status != "" {
-			if err := a.moveToStatus(ctx, spec.Target, current[keyStatus], status, resolution); err != nil {
+			if err := a.moveToStatus(ctx, b, spec.Target, current[keyStatus], status, resolution); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -197,7 +197,7 @@ func (a *Activities) WriteJira(ctx context.Context, in WriteJiraInput) (out *Wri
 	}
 
 	if in.Status != "" && (current[keyStatus] != in.Status || current[keyResolution] != in.Resolution) {
-		if err := a.moveToStatus(ctx, res.IssueID, current[keyStatus], in.Status, in.Resolution); err != nil {
+		if err := a.moveToStatus(ctx, b, res.IssueID, current[keyStatus], in.Status, in.Resolution); err != nil {
 			return nil, err
 		}
 		if current[keyStatus] != in.Status {
@@ -333,8 +333,14 @@ func (a *Activities) findByOrigin(ctx context.Context, m *mappings.Mapping, orig
 // moveToStatus walks the Jira workflow from the issue's status to the target one, one available
 // transition at a time. Workflows need not have global transitions: when the target is not
 // directly reachable it steps to a status it has not visited yet (preferring in-progress ones)
-// and looks again. Entering the target sets the resolution when one is wanted.
-func (a *Activities) moveToStatus(ctx context.Context, issueID, from, target, resolution string) error {
+// and looks again. Entering the target sets the resolution when one is wanted: through the
+// transition the mapping names for it (whose post-function sets it), else on the screen.
+func (a *Activities) moveToStatus(ctx context.Context, b *mappings.Bound, issueID, from, target, resolution string) error {
+	var m *mappings.Mapping
+	if b != nil {
+		m = b.Mapping
+	}
+	route := routeFor(m, target, resolution, "")
 	visited := map[string]bool{strings.ToLower(from): true}
 	current := from
 	needLeave := strings.EqualFold(from, target) // same status, different resolution: leave and come back
@@ -343,38 +349,25 @@ func (a *Activities) moveToStatus(ctx context.Context, issueID, from, target, re
 		if err != nil {
 			return classify(err)
 		}
-		var direct, next *jira.Transition
-		for i := range ts {
-			t := &ts[i]
-			if strings.EqualFold(t.To.Name, target) && !needLeave {
-				direct = t
-				break
-			}
-			if visited[strings.ToLower(t.To.Name)] && !needLeave {
-				continue
-			}
-			if next == nil || (t.To.CategoryKey == "indeterminate" && next.To.CategoryKey != "indeterminate") {
-				next = t
-			}
+		c, ok := chooseStep(ts, route, visited, needLeave)
+		if !ok {
+			break
 		}
-		if direct != nil {
+		if c.direct {
 			var fields map[string]any
-			if _, onScreen := direct.Fields["resolution"]; onScreen && resolution != "" {
+			if c.screen {
 				fields = map[string]any{"resolution": map[string]any{"name": resolution}}
 			}
-			if err := a.Jira.DoTransition(ctx, issueID, direct.ID, fields); err != nil {
+			if err := a.Jira.DoTransition(ctx, issueID, c.t.ID, fields); err != nil {
 				return classify(err)
 			}
 			return nil
 		}
-		if next == nil {
-			break
-		}
-		if err := a.Jira.DoTransition(ctx, issueID, next.ID, nil); err != nil {
+		if err := a.Jira.DoTransition(ctx, issueID, c.t.ID, nil); err != nil {
 			return classify(err)
 		}
 		needLeave = false
-		current = next.To.Name
+		current = c.t.To.Name
 		visited[strings.ToLower(current)] = true
 	}
 	return newError(catalog.JiraStatusUnreachable, fmt.Sprintf("issue %s: status %q cannot be reached from %q through the workflow's transitions (stopped at %q)", issueID, target, from, current), nil)

@@ -107,7 +107,7 @@ type reconcileState struct {
 	// remapped are the drifted origin keys last synced with another mapping version.
 	remapped map[string]bool
 	handoff  map[string]store.PairSummary
-	missing  []string // Salesforce ids without a linked issue
+	missing  []string // Salesforce ids without a linked issue or a back-link: created in bulk
 }
 
 func (st *reconcileState) find(kind, origin, sfID, key, detail string) {
@@ -128,7 +128,8 @@ func (st *reconcileState) find(kind, origin, sfID, key, detail string) {
 // id of the project (5,000 a page) and, in full, the issues updated since the last repairing run;
 // compares the mapped projections by hash with the pair state; classifies what differs; and
 // repairs field drift in bulk through the same transform, merge, verify and record steps as a
-// sync. Creates, deletes and conflicts go to the pairs' RecordSync workflows. With DryRun it
+// sync; missing targets are created through the bulk backfill path (createMissing). Deletes,
+// conflicts and whatever fails in bulk go to the pairs' RecordSync workflows. With DryRun it
 // only reports. The report is stored in reconcile_runs.
 func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*ReconcileReport, error) {
 	b, err := a.Mappings.Bound(ctx, in.Pair)
@@ -170,12 +171,13 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 
 	// 1. Every Salesforce record in scope, compared by hash with the snapshot.
 	fields := mergeFields(b)
+	soqlFields := m.SOQLFields()
 	err = a.SF.QueryEach(ctx, m.SOQL(""), func(rec salesforce.Record) error {
 		rep.ScannedSF++
 		if rep.ScannedSF%10000 == 0 {
 			activity.RecordHeartbeat(ctx, fmt.Sprintf("scanned %d Salesforce records", rep.ScannedSF))
 		}
-		sf := sfResultOf(m, rec)
+		sf := sfResultOfFields(m, soqlFields, rec)
 		st.seenSF[sf.SfID] = true
 		link := st.bySF[sf.SfID]
 		if link == nil {
@@ -187,7 +189,12 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 				detail = "back-link " + sf.LinkedIssueID + " without a link row"
 			}
 			st.find(DriftMissingTarget, "sf/"+sf.SfID, sf.SfID, "", detail)
-			st.missing = append(st.missing, sf.SfID)
+			if sf.LinkedIssueID != "" {
+				// Its issue may exist: the per-record sync looks before it creates.
+				st.handoff["sf/"+sf.SfID] = store.PairSummary{OriginKey: "sf/" + sf.SfID, SfID: sf.SfID}
+			} else {
+				st.missing = append(st.missing, sf.SfID)
+			}
 			return nil
 		}
 		if link.State != "linked" {
@@ -312,9 +319,12 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 			repaired -= n - remappedLeft
 		}
 		rep.Repaired[DriftField] = repaired
-		for _, id := range st.missing {
-			st.handoff["sf/"+id] = store.PairSummary{OriginKey: "sf/" + id, SfID: id}
+		created, handed, err := a.createMissing(ctx, b, in.Pair, st.missing)
+		if err != nil {
+			return nil, err
 		}
+		rep.Repaired[DriftMissingTarget] = created
+		rep.HandedOff += handed
 		if a.Syncs != nil {
 			for _, o := range sortedSummaryKeys(st.handoff) {
 				p := st.handoff[o]
@@ -347,6 +357,39 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 	a.Log.Info("reconciled", zap.String("pair", in.Pair), zap.Bool("dry_run", in.DryRun), zap.Int("found", rep.Total()),
 		zap.Int("repaired", rep.Repaired[DriftField]), zap.Int("handed_off", rep.HandedOff), zap.Float64("seconds", rep.Seconds))
 	return rep, nil
+}
+
+// createMissing creates the Jira issues of Salesforce records in scope that have none through
+// the bulk backfill path (bulk create 50 a call, bulk transitions, composite back-links, bulk
+// verification, batched bookkeeping), a page of records at a time, instead of one RecordSync per
+// record. Records that fail there go to their RecordSync (counted in handed). A retried run finds
+// the create intents and adopts what the earlier attempt created.
+func (a *Activities) createMissing(ctx context.Context, b *mappings.Bound, pair string, sfIDs []string) (created, handed int, err error) {
+	m := b.Mapping
+	sort.Strings(sfIDs)
+	for start := 0; start < len(sfIDs); start += DefaultBulkPageSize {
+		chunk := sfIDs[start:min(start+DefaultBulkPageSize, len(sfIDs))]
+		quoted := make([]string, len(chunk))
+		for i, id := range chunk {
+			quoted[i] = "'" + soqlEscape(id) + "'"
+		}
+		var rows []salesforce.Record
+		if err := a.SF.QueryEach(ctx, m.SOQL("Id IN ("+strings.Join(quoted, ",")+")")+" ORDER BY Id", func(r salesforce.Record) error {
+			rows = append(rows, r)
+			return nil
+		}); err != nil {
+			return created, handed, classify(err)
+		}
+		res := &BulkPageResult{Records: len(rows)}
+		job := bulkJob{b: b, pair: pair, jiraProject: m.Jira.Project, conc: DefaultBulkConcurrency, trigger: "reconcile",
+			beat: func(stage string) { activity.RecordHeartbeat(ctx, "missing targets: "+stage) }}
+		if err := a.bulkSyncRecords(ctx, job, rows, res); err != nil {
+			return created, handed, err
+		}
+		created += res.Created + res.Adopted
+		handed += res.HandedOff
+	}
+	return created, handed, nil
 }
 
 func sortedSummaryKeys(m map[string]store.PairSummary) []string {
@@ -425,7 +468,7 @@ func (a *Activities) repairDrift(ctx context.Context, b *mappings.Bound, pair st
 				}
 				cur := w.jira.Projection
 				if w.plan.Status != "" && (cur[keyStatus] != w.plan.Status || cur[keyResolution] != w.plan.Resolution) {
-					if err := a.moveToStatus(ctx, w.jira.IssueID, cur[keyStatus], w.plan.Status, w.plan.Resolution); err != nil {
+					if err := a.moveToStatus(ctx, b, w.jira.IssueID, cur[keyStatus], w.plan.Status, w.plan.Resolution); err != nil {
 						return err
 					}
 					chg = append(chg, FieldChange{Action: "transition", Field: keyStatus, Label: "Status", Before: strPtr(cur[keyStatus]), After: strPtr(w.plan.Status)})

@@ -272,8 +272,17 @@ func derivedSF(b *mappings.Bound, res *TransformResult) (map[string]any, mapping
 			predicted[keyResolution] = json.RawMessage("null")
 		}
 	}
-	for k, v := range res.JiraFields {
-		predicted[k], _ = json.Marshal(v)
+	// Only the Jira fields some jira_to_sf-only field reads matter (both-way fields are decided
+	// by the merge); skipping the rest saves encoding and decoding e.g. every description.
+	for _, bf := range b.Fields {
+		if !bf.FlowsToSF() || bf.FlowsToJira() {
+			continue
+		}
+		if v, ok := res.JiraFields[bf.JiraID]; ok {
+			if _, done := predicted[bf.JiraID]; !done {
+				predicted[bf.JiraID], _ = json.Marshal(v)
+			}
+		}
 	}
 	if len(predicted) == 0 {
 		return nil, nil

@@ -65,7 +65,7 @@ func TestDefaultPackGolden(t *testing.T) {
 		"Needs Analysis": {Status: "In Progress"}, "Value Proposition": {Status: "In Progress"},
 		"Id. Decision Makers": {Status: "In Progress"}, "Perception Analysis": {Status: "In Progress"},
 		"Proposal/Price Quote": {Status: "In Review"}, "Negotiation/Review": {Status: "In Review"},
-		"Closed Won": {Status: "Done", Resolution: "Done"}, "Closed Lost": {Status: "Done", Resolution: "Won't Do"},
+		"Closed Won": {Status: "Done", Resolution: "Done"}, "Closed Lost": {Status: "Done", Resolution: "Won't Do", Transition: "Won't Do"},
 	}, m.Status.Values)
 	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Description, CloseDate, Amount, Probability, Account.Name, Account.Industry, Jira_Status__c, Jira_Resolution__c, Jira_Sprint__c, StageName, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (IsDeleted = false)", m.SOQL(""))
 
@@ -122,6 +122,7 @@ func TestToJiraRealisticRecord(t *testing.T) {
 	}, d.Projection)
 	assert.Equal(t, "Done", d.Status)
 	assert.Equal(t, "Won't Do", d.Resolution)
+	assert.Equal(t, "Won't Do", d.Transition, "the transition whose post-function sets the resolution")
 	assert.Empty(t, d.Warnings)
 	assert.Len(t, d.Projection.Hash(), 64)
 }
@@ -314,4 +315,23 @@ func TestRecordGetter(t *testing.T) {
 	assert.Equal(t, "o", v)
 	_, ok = get("Missing")
 	assert.False(t, ok)
+}
+
+// TestWithRichTextRenderedReadsTheSame: projecting and converting an issue whose rich text was
+// rendered once gives exactly what the ADF documents give.
+func TestWithRichTextRenderedReadsTheSame(t *testing.T) {
+	b := loadDefaultBound(t)
+	for _, desc := range []string{
+		`{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"Line one  "},{"type":"hardBreak"},{"type":"text","text":"Zoë's line two"}]},{"type":"bulletList","content":[{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"item"}]}]}]},{"type":"paragraph","content":[]}]}`,
+		`{"type":"doc","version":1,"content":[]}`,
+		`null`,
+		`"a v2 string\r\n\r\nsecond"`,
+	} {
+		fields := map[string]json.RawMessage{"summary": json.RawMessage(`"Deal"`), "description": json.RawMessage(desc),
+			"status": json.RawMessage(`{"name":"Done"}`), "resolution": json.RawMessage(`{"name":"Won't Do"}`)}
+		r := b.WithRichTextRendered(fields)
+		assert.Equal(t, b.ProjectJira(fields), b.ProjectJira(r), desc)
+		assert.Equal(t, b.ToSalesforce(fields), b.ToSalesforce(r), desc)
+		assert.Equal(t, desc, string(fields["description"]), "the input is not changed")
+	}
 }

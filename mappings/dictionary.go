@@ -3,6 +3,7 @@ package mappings
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -157,6 +158,9 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 			res := t.Resolution
 			if res == "" {
 				res = "—"
+			}
+			if t.Transition != "" {
+				res += " (set by the transition " + strconv.Quote(t.Transition) + ")"
 			}
 			fmt.Fprintf(b, "| %s | %s | %s |\n", cell(v), cell(t.Status), cell(res))
 		}

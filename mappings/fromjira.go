@@ -108,6 +108,43 @@ func jiraText(raw json.RawMessage) string {
 	if isJSONNull(raw) {
 		return ""
 	}
+	// Fast paths for the shapes Jira returns (every issue read in bulk goes through here):
+	// strings, numbers, booleans and objects without decoding into generic maps.
+	if t := bytes.TrimSpace(raw); len(t) > 0 {
+		switch c := t[0]; {
+		case c == '"':
+			var s string
+			if json.Unmarshal(t, &s) != nil {
+				return ""
+			}
+			return normalizeNewlines(s)
+		case c == '-' || (c >= '0' && c <= '9'):
+			if _, err := strconv.ParseFloat(string(t), 64); err == nil {
+				return string(t) // json.Number keeps the literal
+			}
+		case c == '{':
+			var o struct {
+				Type        any `json:"type"`
+				Name        any `json:"name"`
+				Value       any `json:"value"`
+				DisplayName any `json:"displayName"`
+				Key         any `json:"key"`
+				ID          any `json:"id"`
+			}
+			if json.Unmarshal(t, &o) != nil {
+				return ""
+			}
+			if o.Type == "doc" {
+				return ADFToText(t)
+			}
+			for _, v := range []any{o.Name, o.Value, o.DisplayName, o.Key, o.ID} {
+				if s, ok := v.(string); ok {
+					return s
+				}
+			}
+			return ""
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -148,6 +185,10 @@ func textOf(v any) string {
 }
 
 func jiraNumber(raw json.RawMessage) (float64, bool) {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')) {
+		f, err := strconv.ParseFloat(string(t), 64)
+		return f, err == nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -332,4 +373,49 @@ func (b *Bound) SalesforceProblems(rec string, fields map[string]json.RawMessage
 		}
 	}
 	return out
+}
+
+// WithRichTextRendered returns fields with every rich-text field (one that every mapping of it
+// reads as rich_text) replaced by its canonical plain text as a JSON string, which ProjectJira
+// and ToSalesforce read exactly as they read the ADF document. Reading an issue for both (as
+// every bulk read-back does) then parses each document once instead of twice. fields itself
+// is not changed.
+func (b *Bound) WithRichTextRendered(fields map[string]json.RawMessage) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	for _, bf := range b.Fields {
+		if bf.Type != TypeRichText || bf.FallbackID != "" {
+			continue
+		}
+		raw, ok := fields[bf.JiraID]
+		if !ok || isJSONNull(raw) || !b.onlyRichText(bf.JiraID) {
+			continue
+		}
+		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+			continue
+		}
+		text, err := json.Marshal(ADFToText(raw))
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]json.RawMessage, len(fields))
+			for k, v := range fields {
+				out[k] = v
+			}
+		}
+		out[bf.JiraID] = text
+	}
+	if out == nil {
+		return fields
+	}
+	return out
+}
+
+func (b *Bound) onlyRichText(jiraID string) bool {
+	for _, bf := range b.Fields {
+		if (bf.JiraID == jiraID || bf.FallbackID == jiraID) && bf.Type != TypeRichText {
+			return false
+		}
+	}
+	return true
 }

@@ -24,7 +24,7 @@ var (
 	jiraKeys       = []string{"project", "issue_type", "property", "create_in_salesforce"}
 	fieldKeys      = []string{"sf", "jira", "type", "direction", "owner", "conflict", "required", "default", "precision", "max_length", "on_overflow", "values", "unmapped", "fallback", "expr", "sync", "link_type", "pii", "transform"}
 	statusKeys     = []string{"sf", "unmapped", "values"}
-	statusValKeys  = []string{"status", "resolution"}
+	statusValKeys  = []string{"status", "resolution", "transition"}
 
 	fieldTypes      = []string{TypeText, TypeRichText, TypeDate, TypeDateTime, TypeNumber, TypeCurrency, TypePercent, TypeCheckbox, TypePicklist, TypeMultiPicklist, TypeUser, TypeLookup, TypeHTML}
 	laterTypes      = []string{"multi_picklist"}
@@ -553,6 +553,11 @@ func (l *loader) status(m *Mapping, n *yaml.Node) {
 				var t StatusTarget
 				t.Status, _, _ = l.str(vo, "status")
 				t.Resolution, _, _ = l.str(vo, "resolution")
+				t.Transition, _, _ = l.str(vo, "transition")
+				if t.Transition != "" && t.Resolution == "" {
+					l.add(vo.vals["transition"], "add `resolution: <the resolution the transition sets>` or remove transition:",
+						"status value %q: transition %q names the transition that sets a resolution, but no resolution is given", k.Value, t.Transition)
+				}
 				st.Values[k.Value] = t
 				st.Order = append(st.Order, k.Value)
 				st.ValueLines[k.Value] = k.Line

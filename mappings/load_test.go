@@ -234,3 +234,18 @@ func TestSOQL(t *testing.T) {
 	m.Salesforce.Where = ""
 	assert.Equal(t, "SELECT Id, SystemModstamp, LastModifiedDate, Name, Account.Name, Jira_Status__c, Jira_Issue_Id__c, Jira_Issue_Key__c FROM Opportunity WHERE (Id = '006x')", m.SOQL("Id = '006x'"))
 }
+
+func TestStatusTransitionNeedsResolution(t *testing.T) {
+	_, err := Load("bad.yaml", []byte(`pair: p
+salesforce: { object: Opportunity, external_id_field: Jira_Issue_Id__c }
+jira: { project: SFJ, issue_type: Epic }
+fields:
+  - { sf: Name, jira: summary, type: text }
+status:
+  sf: StageName
+  values:
+    Closed Lost: { status: Done, transition: "Won't Do" }
+`))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `transition "Won't Do" names the transition that sets a resolution, but no resolution is given`)
+}

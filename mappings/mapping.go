@@ -216,8 +216,43 @@ type StatusMap struct {
 }
 
 // StatusTarget is the Jira status (and optional resolution) one Salesforce value maps to.
+// Transition optionally names the workflow transition into Status whose post-function sets
+// Resolution (e.g. a "Won't Do" transition): Jira's bulk transition API cannot fill a
+// transition screen, so without such a transition a resolution other than the workflow's
+// default is set one issue at a time. When the named transition is not available the sync
+// falls back to the transition screen.
 type StatusTarget struct {
-	Status, Resolution string
+	Status, Resolution, Transition string
+}
+
+// TransitionFor returns the transition named for the target (status, resolution), or "".
+func (st *StatusMap) TransitionFor(status, resolution string) string {
+	if st == nil {
+		return ""
+	}
+	for _, v := range st.Order {
+		t := st.Values[v]
+		if t.Transition != "" && strings.EqualFold(t.Status, status) && strings.EqualFold(t.Resolution, resolution) {
+			return t.Transition
+		}
+	}
+	return ""
+}
+
+// ResolutionTransitions lists, by lower-cased transition name, the resolution each transition
+// named in the status map sets, so a sync never takes one of them into a status that wants a
+// different resolution.
+func (st *StatusMap) ResolutionTransitions() map[string]string {
+	if st == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, t := range st.Values {
+		if t.Transition != "" {
+			out[strings.ToLower(t.Transition)] = t.Resolution
+		}
+	}
+	return out
 }
 
 // SOQLFields lists every Salesforce field a sync must read, deduplicated

@@ -54,6 +54,9 @@ type Desired struct {
 	Projection Projection
 	Status     string // target Jira status name; "" when unmapped under unmapped: keep
 	Resolution string
+	// Transition is the transition into Status that sets Resolution by itself (see
+	// StatusTarget); "" lets the sync choose.
+	Transition string
 	Warnings   []string
 }
 
@@ -324,7 +327,7 @@ func (b *Bound) status(d *Desired, rec string, get Getter) error {
 		return &RecordError{Code: CodeValueUnmapped, Field: st.SF, Record: rec,
 			Msg: fmt.Sprintf("%s value %q has no Jira status in the mapping", st.SF, v), Fix: fix}
 	}
-	d.Status, d.Resolution = t.Status, t.Resolution
+	d.Status, d.Resolution, d.Transition = t.Status, t.Resolution, t.Transition
 	d.Projection["status"] = t.Status
 	d.Projection["resolution"] = t.Resolution
 	return nil

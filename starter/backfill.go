@@ -18,7 +18,7 @@ import (
 func backfillCmd(g *globals) *cobra.Command {
 	var object string
 	var wait, dryRun, asJSON, perRecord, noProgress bool
-	var concurrency int
+	var concurrency, bulkCalls, pagesInFlight int
 	cmd := &cobra.Command{
 		Use:   "backfill --object <Object> [--dry-run] [--wait] [--per-record]",
 		Short: "Sync every record of an object that is in the mapping's scope",
@@ -49,7 +49,8 @@ to compare).`,
 			defer tc.Close()
 			id := workflows.BackfillWorkflowID(m.Pair, time.Now().UTC().Format("20060102T150405.000Z"))
 			if !perRecord {
-				return runBulkBackfill(cmd, cfg, tc, m, id, bulkOptions{dryRun: dryRun, wait: wait, asJSON: asJSON, progress: !noProgress})
+				return runBulkBackfill(cmd, cfg, tc, m, id, bulkOptions{dryRun: dryRun, wait: wait, asJSON: asJSON, progress: !noProgress,
+					calls: bulkCalls, pages: pagesInFlight})
 			}
 			run, err := tc.ExecuteWorkflow(cmd.Context(), client.StartWorkflowOptions{
 				ID:                       id,
@@ -97,6 +98,8 @@ to compare).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (with --wait)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", workflows.DefaultBackfillConcurrency, "record syncs running at once (with --per-record)")
 	cmd.Flags().BoolVar(&perRecord, "per-record", false, "run one RecordSync workflow per record instead of the bulk backfill")
+	cmd.Flags().IntVar(&bulkCalls, "bulk-calls", activities.DefaultBulkConcurrency, "bulk API calls each page keeps in flight (bulk backfill)")
+	cmd.Flags().IntVar(&pagesInFlight, "pages-in-flight", workflows.DefaultPagesInFlight, "pages of 2,000 records synced at once (bulk backfill)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "with --wait, do not draw the progress bar")
 	_ = cmd.MarkFlagRequired("object")
 	return cmd

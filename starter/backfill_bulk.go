@@ -19,6 +19,9 @@ import (
 
 type bulkOptions struct {
 	dryRun, wait, asJSON, progress bool
+	// calls and pages bound the bulk calls a page keeps in flight and the pages that run at
+	// once (0: the workflow's defaults); raise them where the sites' rate limits allow.
+	calls, pages int
 }
 
 // runBulkBackfill starts the BulkBackfill workflow and, with --wait, draws its progress (done/total,
@@ -34,7 +37,8 @@ func runBulkBackfill(cmd *cobra.Command, cfg *config.Config, tc client.Client, m
 		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SfObjectTypeKey.ValueSet(m.Salesforce.Object),
 			workflows.JiraProjectKey.ValueSet(m.Jira.Project), workflows.SyncTriggerKey.ValueSet(workflows.TriggerBackfill),
 			workflows.SyncDirectionKey.ValueSet(activities.DirectionSFToJira)),
-	}, workflows.BulkBackfill, workflows.BulkBackfillInput{Pair: m.Pair, SfObject: m.Salesforce.Object, JiraProject: m.Jira.Project, DryRun: o.dryRun})
+	}, workflows.BulkBackfill, workflows.BulkBackfillInput{Pair: m.Pair, SfObject: m.Salesforce.Object, JiraProject: m.Jira.Project, DryRun: o.dryRun,
+		Concurrency: o.calls, PagesInFlight: o.pages})
 	if err != nil {
 		return fmt.Errorf("start backfill: %w", err)
 	}

@@ -55,7 +55,7 @@ func TestMappingDoc(t *testing.T) {
 		"| `Opportunity__r.Jira_Issue_Id__c` | `parent` | lookup | string, id, reference | issuelink (parent: the related record's issue) | both ways | sf | last_writer_wins | realtime | — | optional | Jira → SF: writes `Opportunity__c` with the record linked to the new parent; an unlinked issue stops the sync (MAPPING_LOOKUP_UNLINKED) | — | 46 |",
 		"| `Contact.Email` | `Customer Contact` | user | email, string | user (accountId, looked up by e-mail) | SF → Jira | sf | owner_wins | realtime | — | optional | no Jira user: value to `Contact Email` | **PII**: never logged; audited as a keyed hash (audit.pii: hash) | 63 |",
 		"| `Jira_Status__c` | `status` | text |",
-		"| Closed Lost | Done | Won't Do |",
+		"| Closed Lost | Done | Won't Do (set by the transition \"Won't Do\") |",
 	} {
 		assert.Contains(t, out, want)
 	}

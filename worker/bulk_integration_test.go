@@ -196,3 +196,47 @@ func TestWorkerProcess(t *testing.T) {
 }
 
 func jiraFaultsLatency(ms int) jiraemu.Faults { return jiraemu.Faults{LatencyMS: ms} }
+
+// TestBulkBackfillClosesLostDealsInBulk installs a "Won't Do" transition into Done whose
+// post-function sets the resolution (the default mapping names it for Closed Lost): the backfill
+// then moves every issue with bulk transitions or on create, with no per-issue transition call,
+// and each stage still lands in its status and resolution. A per-record sync with the same
+// workflow keeps Closed Won off that transition.
+func TestBulkBackfillClosesLostDealsInBulk(t *testing.T) {
+	const n = 300
+	s := newStack(t, n)
+	w := jiraemu.DefaultWorkflow()
+	w.IssueTypes = []string{"Epic"}
+	w.Transitions = append(w.Transitions, jiraemu.WorkflowTransition{ID: "81", Name: "Won't Do", To: "Done", Resolution: "Won't Do"})
+	require.NoError(t, s.jiraEmu.SetWorkflow(w))
+	_, res := s.bulkBackfill(s.queue, workflows.BulkBackfillInput{PageSize: 100})
+	require.Zero(t, res.Failed, "%+v", res.Failures)
+	require.Equal(t, n, res.Created)
+	s.checkBackfilled(n)
+	ep := s.jiraEmu.Stats().Endpoints
+	single := 0
+	for k, byStatus := range ep {
+		if strings.HasPrefix(k, "POST ") && strings.HasSuffix(k, "/transitions") && !strings.Contains(k, "/bulk/") {
+			for _, c := range byStatus {
+				single += c
+			}
+		}
+	}
+	require.Zero(t, single, "no per-issue transition: %v", ep)
+	calls := s.jiraEmu.Stats().Total + s.sfEmu.Stats().Total
+	t.Logf("bulk backfill of %d with the Won't Do transition: %d API calls (%.3f per record)", n, calls, float64(calls)/n)
+
+	// Per record: a lost deal won again, then lost again, through RecordSync.
+	var rec salesforce.Record
+	require.NoError(t, s.sf.QueryEach(s.ctx, "SELECT Id, Jira_Issue_Id__c FROM Opportunity WHERE StageName = 'Closed Lost' LIMIT 1", func(r salesforce.Record) error { rec = r; return nil }))
+	issueID, _ := rec.Value("Jira_Issue_Id__c")
+	for _, c := range [][3]string{{"Closed Won", "Done", "Done"}, {"Closed Lost", "Done", "Won't Do"}} {
+		require.NoError(t, s.sf.Update(s.ctx, "Opportunity", rec.ID(), map[string]any{"StageName": c[0]}))
+		_, _, err := s.sync(rec.ID())
+		require.NoError(t, err)
+		is, err := s.jira.GetIssue(s.ctx, issueID.(string), []string{"status", "resolution"}, nil)
+		require.NoError(t, err)
+		require.Equal(t, c[1], is.StatusName(), c[0])
+		require.Equal(t, c[2], is.ResolutionName(), c[0])
+	}
+}

@@ -63,6 +63,7 @@ func run(configPath string) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck
+	config.ApplyMemoryLimit(cfg.Worker.MemoryLimitMB)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

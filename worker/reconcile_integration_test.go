@@ -72,7 +72,8 @@ func TestEndToEndReconcile(t *testing.T) {
 	run, rep := s.reconcile(workflows.ReconcileInput{})
 	require.Equal(t, want, rep.Found)
 	require.Equal(t, 6, rep.Repaired[activities.DriftField], "%s", workflows.ReportMarkdown(&rep))
-	require.Equal(t, 2, rep.HandedOff, "the orphan link and the missing target go to their RecordSync")
+	require.Equal(t, 1, rep.Repaired[activities.DriftMissingTarget], "the missing target is created through the bulk path")
+	require.Equal(t, 1, rep.HandedOff, "the orphan link goes to its RecordSync")
 	for i := 0; i < 3; i++ {
 		is, err := s.jira.GetIssue(ctx, issueOf(recs[i]), []string{"summary"}, nil)
 		require.NoError(t, err)
@@ -81,10 +82,17 @@ func TestEndToEndReconcile(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "Jira drift "+recs[10+i].ID(), r["Name"])
 	}
-	require.Eventually(t, func() bool {
-		r, err := s.sf.Get(ctx, "Opportunity", newID, "Jira_Issue_Id__c")
-		return err == nil && r["Jira_Issue_Id__c"] != nil
-	}, 30*time.Second, 200*time.Millisecond, "the missing target is created by its RecordSync")
+	r, err := s.sf.Get(ctx, "Opportunity", newID, "Jira_Issue_Id__c", "Jira_Status__c")
+	require.NoError(t, err)
+	require.NotNil(t, r["Jira_Issue_Id__c"], "the missing target is created and back-linked within the reconcile run")
+	require.Equal(t, "To Do", r["Jira_Status__c"])
+	l, err := s.store.GetLink(ctx, "sf/"+newID)
+	require.NoError(t, err)
+	require.Equal(t, "linked", l.State)
+	require.Equal(t, r["Jira_Issue_Id__c"], l.JiraIssueID)
+	ps, err := s.store.GetPairState(ctx, "sf/"+newID)
+	require.NoError(t, err)
+	require.NotEmpty(t, ps.JiraHash, "its snapshot is recorded, so the next run finds it in step")
 	require.Eventually(t, func() bool {
 		l, err := s.store.GetLink(ctx, "sf/"+recs[20].ID())
 		return err == nil && l.State == "deleted"

@@ -16,6 +16,11 @@ import (
 // records at 2,000 a page), so the history stays small however large the object is.
 const bulkPagesPerRun = 50
 
+// DefaultPagesInFlight is how many BulkSyncPage activities a backfill runs at once: two let one
+// page's reads and creates overlap another's verification and bookkeeping within a 256 MB
+// worker; more need the memory and the sites' rate limits.
+const DefaultPagesInFlight = 2
+
 // ProgressQuery is the query every backfill answers with its progress.
 const ProgressQuery = "progress"
 
@@ -26,10 +31,12 @@ type BulkBackfillInput struct {
 	SfObject    string
 	JiraProject string
 	// PageSize is the SOQL page (default and maximum 2,000); Concurrency the bulk calls a page
-	// keeps in flight (default 8).
-	PageSize    int
-	Concurrency int
-	DryRun      bool
+	// keeps in flight (default 8); PagesInFlight the pages that run at once (default 2), so
+	// one page's reads and creates overlap another's verification and bookkeeping.
+	PageSize      int
+	Concurrency   int
+	PagesInFlight int
+	DryRun        bool
 	// HeartbeatTimeoutSeconds is how soon a page whose worker died is retried elsewhere
 	// (default 30).
 	HeartbeatTimeoutSeconds int
@@ -93,6 +100,9 @@ func BulkBackfill(ctx workflow.Context, in BulkBackfillInput) (*BulkBackfillProg
 		hb = 30 * time.Second
 	}
 	retry := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 10}
+	if workflow.GetVersion(ctx, "bulk-pages-in-flight", workflow.DefaultVersion, 1) == 1 {
+		return bulkPagesInFlight(ctx, in, p, hb, retry)
+	}
 	after := in.AfterID
 	for page := 0; ; page++ {
 		if page >= bulkPagesPerRun {
@@ -131,13 +141,113 @@ func BulkBackfill(ctx workflow.Context, in BulkBackfillInput) (*BulkBackfillProg
 		}
 		showProgress(ctx, &p, "running")
 	}
+	return finishBackfill(ctx, &p)
+}
+
+func finishBackfill(ctx workflow.Context, p *BulkBackfillProgress) (*BulkBackfillProgress, error) {
 	p.Finished = true
 	outcome := "backfilled"
 	if p.Failed > 0 {
 		outcome = "backfilled_with_failures"
 	}
-	showProgress(ctx, &p, outcome)
-	return &p, workflow.UpsertTypedSearchAttributes(ctx, SyncOutcomeKey.ValueSet(outcome))
+	showProgress(ctx, p, outcome)
+	return p, workflow.UpsertTypedSearchAttributes(ctx, SyncOutcomeKey.ValueSet(outcome))
+}
+
+// addPage adds one page's counts to the progress.
+func addPage(p *BulkBackfillProgress, res activities.BulkPageResult) {
+	p.Pages++
+	p.Done += res.Records
+	p.Created += res.Created
+	p.Adopted += res.Adopted
+	p.AlreadyLinked += res.AlreadyLinked
+	p.Failed += res.Failed
+	p.HandedOff += res.HandedOff
+	for _, f := range res.Failures {
+		if len(p.Failures) < maxReportedFailures {
+			p.Failures = append(p.Failures, f)
+		}
+	}
+	if p.Done > p.Total {
+		p.Total = p.Done // records added while the backfill runs
+	}
+}
+
+// bulkPagesInFlight is BulkBackfill with several pages at once: one BulkPageBounds call learns
+// where the run's pages end (ids only), then up to PagesInFlight BulkSyncPage activities run on
+// disjoint id ranges, each bounded by the next page's start. A range that grew while it waited
+// (records inserted into it) is finished by a follow-up page; the last range of a backfill is
+// open-ended and catches records added after the bounds were read.
+func bulkPagesInFlight(ctx workflow.Context, in BulkBackfillInput, p BulkBackfillProgress, hb time.Duration, retry *temporal.RetryPolicy) (*BulkBackfillProgress, error) {
+	inFlight := in.PagesInFlight
+	if inFlight <= 0 {
+		inFlight = DefaultPagesInFlight
+	}
+	bctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute, HeartbeatTimeout: 2 * time.Minute, RetryPolicy: retry,
+		Summary: fmt.Sprintf("page bounds: %s after %s", in.SfObject, orStart(in.AfterID)),
+	})
+	var bounds activities.BulkBounds
+	if err := workflow.ExecuteActivity(bctx, a.BulkPageBounds, activities.BulkBoundsInput{Pair: in.Pair, AfterID: in.AfterID,
+		PageSize: in.PageSize, MaxPages: bulkPagesPerRun}).Get(ctx, &bounds); err != nil {
+		showProgress(ctx, &p, "failed reading page bounds after "+orStart(in.AfterID))
+		return nil, err
+	}
+	type span struct{ after, upTo string }
+	var queue []span
+	prev := in.AfterID
+	for _, end := range bounds.Ends {
+		queue = append(queue, span{prev, end})
+		prev = end
+	}
+	if bounds.Complete {
+		queue = append(queue, span{prev, ""})
+	}
+	sel := workflow.NewSelector(ctx)
+	running := 0
+	var failed error
+	launch := func(sp span) {
+		sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 15 * time.Minute, HeartbeatTimeout: hb, RetryPolicy: retry,
+			Summary: fmt.Sprintf("page: %s after %s", in.SfObject, orStart(sp.after)),
+		})
+		f := workflow.ExecuteActivity(sctx, a.BulkSyncPage, activities.BulkPageInput{Pair: in.Pair, SfObject: in.SfObject,
+			JiraProject: in.JiraProject, AfterID: sp.after, UpTo: sp.upTo, PageSize: in.PageSize, Concurrency: in.Concurrency})
+		running++
+		sel.AddFuture(f, func(f workflow.Future) {
+			running--
+			var res activities.BulkPageResult
+			if err := f.Get(ctx, &res); err != nil {
+				if failed == nil {
+					failed = err
+					showProgress(ctx, &p, "failed on page after "+orStart(sp.after))
+				}
+				return
+			}
+			addPage(&p, res)
+			if !res.Last {
+				queue = append(queue, span{res.LastID, sp.upTo})
+			}
+			showProgress(ctx, &p, "running")
+		})
+	}
+	for failed == nil && (len(queue) > 0 || running > 0) {
+		for len(queue) > 0 && running < inFlight {
+			sp := queue[0]
+			queue = queue[1:]
+			launch(sp)
+		}
+		sel.Select(ctx)
+	}
+	if failed != nil {
+		return nil, failed
+	}
+	if !bounds.Complete {
+		next := in
+		next.AfterID, next.Progress = prev, p
+		return nil, workflow.NewContinueAsNewError(ctx, BulkBackfill, next)
+	}
+	return finishBackfill(ctx, &p)
 }
 
 func orStart(id string) string {

@@ -3,6 +3,8 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,28 +20,38 @@ import (
 	"github.com/sfjira/sfjira/workflows"
 )
 
-func TestBulkBackfillPagesInIDOrderAndReportsProgress(t *testing.T) {
+func TestBulkBackfillRunsPlannedPagesAtOnceAndReportsProgress(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.BulkBackfill)
 	env.RegisterActivity(a)
 	env.OnActivity(a.CountInScope, mock.Anything, activities.CountInScopeInput{Pair: "opportunity-epic"}).Return(5000, nil).Once()
-	pages := []activities.BulkPageResult{
-		{Records: 2000, LastID: "006A", Created: 1990, AlreadyLinked: 5, Failed: 5, HandedOff: 5,
+	env.OnActivity(a.BulkPageBounds, mock.Anything, activities.BulkBoundsInput{Pair: "opportunity-epic", MaxPages: 50}).
+		Return(&activities.BulkBounds{Ends: []string{"006A", "006B"}, Complete: true}, nil).Once()
+	// Pages by their range. The middle range grew while it waited (records were inserted into
+	// it): its page ends before its bound and a follow-up page finishes the range.
+	pages := map[[2]string]activities.BulkPageResult{
+		{"", "006A"}: {Records: 2000, LastID: "006A", Last: true, Created: 1990, AlreadyLinked: 5, Failed: 5, HandedOff: 5,
 			Failures: []activities.BulkFailure{{SfID: "006x", Code: string(catalog.MappingRequiredValueMissing)}}},
-		{Records: 2000, LastID: "006B", Created: 2000},
-		{Records: 1000, LastID: "006C", Created: 999, Adopted: 1, Last: true},
+		{"006A", "006B"}:  {Records: 2000, LastID: "006AZ", Created: 2000},
+		{"006AZ", "006B"}: {Records: 1, LastID: "006B", Last: true, Created: 1},
+		{"006B", ""}:      {Records: 999, LastID: "006C", Created: 998, Adopted: 1, Last: true},
 	}
-	var cursors []string
-	call := 0
+	var mu sync.Mutex
+	var ranges [][2]string
+	failedOnce := false
 	env.OnActivity(a.BulkSyncPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BulkPageInput) (*activities.BulkPageResult, error) {
-		cursors = append(cursors, in.AfterID)
-		if call == 1 && len(cursors) == 2 {
-			// The first attempt of page 2 dies with its worker; the retry finishes it.
+		mu.Lock()
+		defer mu.Unlock()
+		k := [2]string{in.AfterID, in.UpTo}
+		ranges = append(ranges, k)
+		if k == [2]string{"006A", "006B"} && !failedOnce {
+			// The first attempt of this page dies with its worker; the retry finishes it.
+			failedOnce = true
 			return nil, temporal.NewApplicationError("worker lost", "Timeout")
 		}
-		res := pages[call]
-		call++
+		res, ok := pages[k]
+		require.True(t, ok, "unexpected page range %v", k)
 		return &res, nil
 	})
 	var mid workflows.BulkBackfillProgress
@@ -53,14 +65,15 @@ func TestBulkBackfillPagesInIDOrderAndReportsProgress(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	var p workflows.BulkBackfillProgress
 	require.NoError(t, env.GetWorkflowResult(&p))
-	require.Equal(t, []string{"", "006A", "006A", "006B"}, cursors, "each page starts after the last id of the one before; a retried page keeps its cursor")
+	require.ElementsMatch(t, [][2]string{{"", "006A"}, {"006A", "006B"}, {"006A", "006B"}, {"006AZ", "006B"}, {"006B", ""}}, ranges,
+		"each planned range once (the failed one retried with the same range), then the rest of the range that grew")
 	require.Equal(t, 5000, p.Total)
 	require.Equal(t, 5000, p.Done)
 	require.Equal(t, 4989, p.Created)
 	require.Equal(t, 1, p.Adopted)
 	require.Equal(t, 5, p.Failed)
 	require.Equal(t, 5, p.HandedOff)
-	require.Equal(t, 3, p.Pages)
+	require.Equal(t, 4, p.Pages)
 	require.True(t, p.Finished)
 	require.Len(t, p.Failures, 1)
 	require.Equal(t, 5000, mid.Total, "the progress query answers while pages run")
@@ -86,11 +99,27 @@ func TestBulkBackfillContinuesAsNewWithCursor(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(workflows.BulkBackfill)
 	env.RegisterActivity(a)
+	var ends []string
+	for i := 0; i < 50; i++ {
+		ends = append(ends, fmt.Sprintf("006%03d", i))
+	}
+	env.OnActivity(a.BulkPageBounds, mock.Anything, activities.BulkBoundsInput{Pair: "opportunity-epic", AfterID: "006", PageSize: 10, MaxPages: 50}).
+		Return(&activities.BulkBounds{Ends: ends}, nil).Once()
+	var mu sync.Mutex
+	inFlight, most := 0, 0
 	env.OnActivity(a.BulkSyncPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BulkPageInput) (*activities.BulkPageResult, error) {
-		return &activities.BulkPageResult{Records: 10, LastID: in.AfterID + "x", Created: 10}, nil
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return &activities.BulkPageResult{Records: 10, LastID: in.UpTo, Last: true, Created: 10}, nil
 	})
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	env.ExecuteWorkflow(workflows.BulkBackfill, workflows.BulkBackfillInput{Pair: "opportunity-epic", SfObject: "Opportunity", PageSize: 10,
+	env.ExecuteWorkflow(workflows.BulkBackfill, workflows.BulkBackfillInput{Pair: "opportunity-epic", SfObject: "Opportunity", PageSize: 10, PagesInFlight: 3,
 		AfterID: "006", Progress: workflows.BulkBackfillProgress{Total: 10000, StartedAt: start}})
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(env.GetWorkflowError(), &can))
@@ -98,6 +127,7 @@ func TestBulkBackfillContinuesAsNewWithCursor(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	require.Equal(t, 500, next.Progress.Done)
 	require.Equal(t, 50, next.Progress.Pages)
-	require.Len(t, next.AfterID, 3+50)
+	require.Equal(t, "006049", next.AfterID, "the next run starts after the last planned page")
 	require.Equal(t, start, next.Progress.StartedAt)
+	require.LessOrEqual(t, most, 3, "at most PagesInFlight pages at once")
 }

@@ -29,8 +29,8 @@ type ReconcileInput struct {
 
 // Reconcile finds and repairs drift between a pair's two systems and its last-synced state
 // (see activities.Reconcile): one heartbeating activity scans both sides in bulk, classifies
-// the drift, repairs field drift in bulk and hands creates, deletes and conflicts to the pairs'
-// RecordSync workflows. It runs on a Temporal Schedule created by `sfjira setup` and on demand
+// the drift, repairs field drift and creates missing targets in bulk, and hands deletes and
+// conflicts to the pairs' RecordSync workflows. It runs on a Temporal Schedule created by `sfjira setup` and on demand
 // (`sfjira reconcile run`). The report shows in the UI (current details) and the report query,
 // and is stored for `sfjira reconcile report`.
 func Reconcile(ctx workflow.Context, in ReconcileInput) (*activities.ReconcileReport, error) {
@@ -90,7 +90,7 @@ func ReportMarkdown(rep *activities.ReconcileReport) string {
 		fmt.Fprintf(&b, "| %s | %d | %d |\n", k, rep.Found[k], rep.Repaired[k])
 	}
 	if rep.HandedOff > 0 {
-		fmt.Fprintf(&b, "\n%d handed to their per-record syncs (creates, deletes, conflicts, repairs that did not verify)\n", rep.HandedOff)
+		fmt.Fprintf(&b, "\n%d handed to their per-record syncs (deletes, conflicts, records with a back-link but no link row, creates and repairs that did not verify)\n", rep.HandedOff)
 	}
 	ex := append([]activities.DriftExample(nil), rep.Examples...)
 	sort.SliceStable(ex, func(i, j int) bool { return ex[i].Kind < ex[j].Kind })

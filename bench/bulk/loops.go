@@ -99,16 +99,28 @@ func ceilingBackfill(ctx context.Context, e *emus) error {
 		}
 		after = recs[len(recs)-1].id
 		lap("read")
-		err = parallel(len(recs), jira.MaxBulkCreate, func(s, t int) error {
-			in := make([]jira.IssueInput, 0, t-s)
-			for _, r := range recs[s:t] {
+		// Like the connector: the first issues of the run are created plainly and tell the
+		// initial status and its transitions; every other create carries its first step.
+		createChunk := func(rs []*ceilRec, from []jira.Transition) error {
+			in := make([]jira.IssueInput, 0, len(rs))
+			steps := make([]*jira.Transition, len(rs))
+			sets := make([]string, len(rs))
+			for i, r := range rs {
 				f := map[string]any{"project": map[string]any{"key": m.Jira.Project}, "issuetype": map[string]any{"name": m.Jira.IssueType}}
 				for k, v := range r.desired.Fields {
 					if v != nil {
 						f[k] = v
 					}
 				}
-				in = append(in, jira.IssueInput{Fields: f, Properties: []jira.EntityProperty{{Key: m.Jira.Property, Value: map[string]any{"origin": r.origin}}}})
+				ii := jira.IssueInput{Fields: f, Properties: []jira.EntityProperty{{Key: m.Jira.Property, Value: map[string]any{"origin": r.origin}}}}
+				if from != nil && r.desired.Status != "" && !strings.EqualFold(r.desired.Status, initial) {
+					t, _, screen, set, ok := activities.ChooseTransition(m, from, r.desired, map[string]bool{strings.ToLower(initial): true}, false)
+					if ok && !(screen && r.desired.Resolution != activities.BulkDefaultResolution) {
+						ii.Transition = &jira.TransitionRef{ID: t.ID}
+						steps[i], sets[i] = t, set
+					}
+				}
+				in = append(in, ii)
 			}
 			out, err := e.jira.BulkCreate(ctx, in)
 			if err != nil {
@@ -118,22 +130,44 @@ func ceilingBackfill(ctx context.Context, e *emus) error {
 				return fmt.Errorf("bulk create: %+v", out.Errors[0])
 			}
 			for i, is := range out.Issues {
-				recs[s+i].issueID, recs[s+i].key = is.ID, is.Key
+				r := rs[i]
+				r.issueID, r.key = is.ID, is.Key
+				r.status, r.resol = initial, initialRes
+				if t := steps[i]; t != nil && is.Transition.Applied() {
+					r.status = t.To.Name
+					if t.To.CategoryKey == "done" {
+						r.resol = activities.BulkDefaultResolution
+						if sets[i] != "" {
+							r.resol = sets[i]
+						}
+					}
+				}
 			}
 			return nil
-		})
-		if err != nil {
-			return err
 		}
+		rest := recs
 		if initial == "" {
-			is, err := e.jira.GetIssue(ctx, recs[0].issueID, []string{"status", "resolution"}, nil)
+			first := recs[:min(jira.MaxBulkCreate, len(recs))]
+			rest = recs[len(first):]
+			if err := createChunk(first, nil); err != nil {
+				return err
+			}
+			is, err := e.jira.GetIssue(ctx, first[0].issueID, []string{"status", "resolution"}, nil)
 			if err != nil {
 				return err
 			}
 			initial, initialRes = is.StatusName(), is.ResolutionName()
+			for _, r := range first {
+				r.status, r.resol = initial, initialRes
+			}
+			ts, err := e.jira.Transitions(ctx, first[0].issueID)
+			if err != nil {
+				return err
+			}
+			cache[strings.ToLower(initial)] = ts
 		}
-		for _, r := range recs {
-			r.status, r.resol = initial, initialRes
+		if err := parallel(len(rest), jira.MaxBulkCreate, func(s, t int) error { return createChunk(rest[s:t], cache[strings.ToLower(initial)]) }); err != nil {
+			return err
 		}
 		lap("create")
 		if err := ceilingTransitions(ctx, e, recs, cache); err != nil {
@@ -193,54 +227,40 @@ func ceilingBackfill(ctx context.Context, e *emus) error {
 }
 
 // ceilingTransitions moves the issues like the connector: one bulk call per round for every
-// group, one issue at a time only where a resolution other than the default must be set.
+// group, one issue at a time only where a resolution must be set on the screen.
 func ceilingTransitions(ctx context.Context, e *emus, recs []*ceilRec, cache map[string][]jira.Transition) error {
+	m := e.bound.Mapping
 	for round := 0; round < 8; round++ {
 		steps := map[string][]*ceilRec{}
-		to := map[string]jira.Transition{}
+		to := map[string]*jira.Transition{}
+		set := map[string]string{}
 		var single []*ceilRec
-		var singleT []jira.Transition
+		var singleT []*jira.Transition
 		for _, r := range recs {
 			want := r.desired.Status
 			if want == "" || (strings.EqualFold(r.status, want) && (r.desired.Resolution == "" || strings.EqualFold(r.resol, r.desired.Resolution))) {
 				continue
 			}
-			ts, ok := cache[r.status]
+			st := strings.ToLower(r.status)
+			ts, ok := cache[st]
 			if !ok {
 				var err error
 				if ts, err = e.jira.Transitions(ctx, r.issueID); err != nil {
 					return err
 				}
-				cache[r.status] = ts
+				cache[st] = ts
 			}
-			r.visited[r.status] = true
-			var pick *jira.Transition
-			direct := false
-			for i := range ts {
-				if strings.EqualFold(ts[i].To.Name, want) {
-					pick, direct = &ts[i], true
-					break
-				}
-			}
-			if pick == nil {
-				for i := range ts {
-					if r.visited[ts[i].To.Name] {
-						continue
-					}
-					if pick == nil || (ts[i].To.CategoryKey == "indeterminate" && pick.To.CategoryKey != "indeterminate") {
-						pick = &ts[i]
-					}
-				}
-			}
-			if pick == nil {
+			r.visited[st] = true
+			pick, _, screen, sets, ok := activities.ChooseTransition(m, ts, r.desired, r.visited, strings.EqualFold(r.status, want))
+			if !ok {
 				return fmt.Errorf("%s cannot reach %s", r.status, want)
 			}
-			if _, screen := pick.Fields["resolution"]; direct && screen && r.desired.Resolution != "" && r.desired.Resolution != activities.BulkDefaultResolution {
-				single, singleT = append(single, r), append(singleT, *pick)
+			if screen && r.desired.Resolution != activities.BulkDefaultResolution {
+				single, singleT = append(single, r), append(singleT, pick)
 				continue
 			}
 			steps[pick.ID] = append(steps[pick.ID], r)
-			to[pick.ID] = *pick
+			to[pick.ID], set[pick.ID] = pick, sets
 		}
 		if len(steps) == 0 && len(single) == 0 {
 			return nil
@@ -260,10 +280,13 @@ func ceilingTransitions(ctx context.Context, e *emus, recs []*ceilRec, cache map
 			for id, rs := range steps {
 				for _, r := range rs {
 					r.status = to[id].To.Name
-					if to[id].To.CategoryKey == "done" {
-						r.resol = activities.BulkDefaultResolution
-					} else {
+					switch {
+					case to[id].To.CategoryKey != "done":
 						r.resol = ""
+					case set[id] != "":
+						r.resol = set[id]
+					default:
+						r.resol = activities.BulkDefaultResolution
 					}
 				}
 			}

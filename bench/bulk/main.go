@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ import (
 	"github.com/sfjira/sfjira/activities"
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	sfemu "github.com/sfjira/sfjira/emulators/salesforce"
+	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/logging"
 	"github.com/sfjira/sfjira/internal/salesforce"
@@ -55,6 +57,7 @@ var (
 	flagOnly    = flag.String("only", "B1,B1',B1-kill,B3", "scenarios to run")
 	flagWorker  = flag.Bool("worker", false, "internal: run as the worker process")
 	flagProfile = flag.String("cpuprofile", "", "internal: CPU profile of the worker process")
+	flagPages   = flag.Int("pages-in-flight", 0, "BulkBackfillInput.PagesInFlight of the connector runs (0: the workflow's default)")
 )
 
 func main() {
@@ -99,7 +102,9 @@ func newEmus(ctx context.Context, n int, latencyMS int) (*emus, error) {
 	e.sfE = sfemu.New(sfemu.DemoOptions())
 	e.sfE.Seed(sfemu.SeedOptions{Accounts: 200, Opportunities: n})
 	sh := httptest.NewServer(e.sfE)
-	e.jE = jiraemu.New(jiraemu.DemoOptions())
+	jopts := jiraemu.DemoOptions()
+	jopts.Workflows = []jiraemu.Workflow{benchWorkflow()}
+	e.jE = jiraemu.New(jopts)
 	jh := httptest.NewServer(e.jE)
 	e.sfURL, e.jURL = sh.URL, jh.URL
 	e.closers = append(e.closers, sh.Close, e.sfE.Close, jh.Close, e.jE.Close)
@@ -134,6 +139,17 @@ func newEmus(ctx context.Context, n int, latencyMS int) (*emus, error) {
 	}
 	e.mark()
 	return e, nil
+}
+
+// benchWorkflow is the Epic workflow of the benchmark's Jira site: the emulator's default
+// (To Do → In Progress → In Review → Done) plus a global "Won't Do" transition into Done whose
+// post-function sets the resolution Won't Do, as a Jira admin adds for lost deals. The default
+// mapping names it for Closed Lost, so those records move in bulk like the others.
+func benchWorkflow() jiraemu.Workflow {
+	w := jiraemu.DefaultWorkflow()
+	w.IssueTypes = []string{"Epic"}
+	w.Transitions = append(w.Transitions, jiraemu.WorkflowTransition{ID: "81", Name: "Won't Do", To: "Done", Resolution: "Won't Do"})
+	return w
 }
 
 func (e *emus) close() {
@@ -318,7 +334,7 @@ func (c *connector) close() {
 
 func (c *connector) backfill(id string) (client.WorkflowRun, error) {
 	return c.b.tc.ExecuteWorkflow(c.b.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: c.queue}, workflows.BulkBackfill,
-		workflows.BulkBackfillInput{Pair: "opportunity-epic", SfObject: "Opportunity", JiraProject: "SFJ", HeartbeatTimeoutSeconds: 20})
+		workflows.BulkBackfillInput{Pair: "opportunity-epic", SfObject: "Opportunity", JiraProject: "SFJ", HeartbeatTimeoutSeconds: 20, PagesInFlight: *flagPages})
 }
 
 // ---- B1 / B1' -----------------------------------------------------------------------------
@@ -648,6 +664,34 @@ func runWorker() error {
 		}
 		defer stop()
 	}
+	config.ApplyMemoryLimit(config.Default().Worker.MemoryLimitMB) // as worker/main.go with the default config
+	if p := os.Getenv("BENCH_WORKER_PEAKHEAP"); p != "" {
+		// The live heap at its largest (sampled every 200 ms): what the worker holds at its peak.
+		go func() {
+			var most uint64
+			for range time.Tick(200 * time.Millisecond) {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > most {
+					most = ms.HeapInuse
+					runtime.GC()
+					if f, err := os.Create(p); err == nil {
+						_ = pprof.Lookup("heap").WriteTo(f, 0)
+						f.Close()
+					}
+				}
+			}
+		}()
+	}
+	if p := os.Getenv("BENCH_WORKER_MEMPROFILE"); p != "" {
+		// Allocations of the worker's whole life (go tool pprof -sample_index=alloc_space).
+		defer func() {
+			if f, err := os.Create(p); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	st, err := store.Open(ctx, os.Getenv("BENCH_DB"))
 	if err != nil {
 		return err
@@ -669,7 +713,10 @@ func runWorker() error {
 		return err
 	}
 	log := zap.NewNop()
-	tc, err := client.Dial(client.Options{HostPort: os.Getenv("BENCH_TEMPORAL"), Logger: logging.NewTemporal(log)})
+	if os.Getenv("BENCH_TRACE") != "" {
+		log, _ = zap.NewDevelopment()
+	}
+	tc, err := client.Dial(client.Options{HostPort: os.Getenv("BENCH_TEMPORAL"), Logger: logging.NewTemporal(zap.NewNop())})
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func (s *Server) handleBulkTransition(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			// Transition screens are skipped in bulk: a resolution screen leaves the resolution
-			// to the workflow's default (Done), as Jira's post-function does.
+			// to the workflow's default (Done); a resolution post-function still runs.
 			next := is.clone()
 			s.applyTransition(next, tr, "", now)
 			next.updated = now

@@ -730,3 +730,60 @@ func TestBadRequestsNeverPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestResolutionPostFunction: a transition whose post-function sets a resolution sets it
+// wherever it runs: in bulk (which fills no screen), on create, and over a screen value.
+func TestResolutionPostFunction(t *testing.T) {
+	h := newHarness(t)
+	w := DefaultWorkflow()
+	w.IssueTypes = []string{"Epic"}
+	w.Transitions = append(w.Transitions, WorkflowTransition{ID: "81", Name: "Won't Do", To: "Done", Resolution: "Won't Do"})
+	h.expect(h.do("POST", "/__admin/workflows", w), 200)
+	bad := DefaultWorkflow()
+	bad.Transitions = append(bad.Transitions, WorkflowTransition{ID: "82", Name: "Nope", To: "In Progress", Resolution: "Won't Do"})
+	h.expect(h.do("POST", "/__admin/workflows", bad), 400) // a resolution needs a done target
+	bad.Transitions[len(bad.Transitions)-1] = WorkflowTransition{ID: "82", Name: "Nope", To: "Done", Resolution: "Maybe"}
+	h.expect(h.do("POST", "/__admin/workflows", bad), 400) // unknown resolution
+	resolutionOf := func(key string) (string, string) {
+		f := h.expect(h.do("GET", "/rest/api/3/issue/"+key+"?fields=status,resolution", nil), 200).json(t)["fields"].(map[string]any)
+		res, _ := f["resolution"].(map[string]any)
+		name, _ := res["name"].(string)
+		return f["status"].(map[string]any)["name"].(string), name
+	}
+	// In bulk: the global transition from To Do, next to 41 (resolution screen, default Done).
+	_, a := h.create(nil)
+	_, b := h.create(nil)
+	h.expect(h.do("POST", "/rest/api/3/issue/"+b+"/transitions", map[string]any{"transition": map[string]any{"id": "11"}}), 204)
+	task := h.expect(h.do("POST", "/rest/api/3/bulk/issues/transition", map[string]any{"bulkTransitionInputs": []any{
+		map[string]any{"selectedIssueIdsOrKeys": []string{a}, "transitionId": "81"},
+		map[string]any{"selectedIssueIdsOrKeys": []string{b}, "transitionId": "41"}}}), 201).json(t)["taskId"].(string)
+	h.expect(h.do("GET", "/rest/api/3/bulk/queue/"+task, nil), 200)
+	if st, res := resolutionOf(a); st != "Done" || res != "Won't Do" {
+		t.Fatalf("bulk through the post-function: %s/%s", st, res)
+	}
+	if st, res := resolutionOf(b); st != "Done" || res != "Done" {
+		t.Fatalf("bulk through the screen transition: %s/%s", st, res)
+	}
+	// On create, in bulk: the transition runs after the create and reports its outcome.
+	out := h.expect(h.do("POST", "/rest/api/3/issue/bulk", map[string]any{"issueUpdates": []any{
+		map[string]any{"fields": map[string]any{"project": map[string]any{"key": "SFJ"}, "issuetype": map[string]any{"name": "Epic"}, "summary": "lost"},
+			"transition": map[string]any{"id": "81"}},
+		map[string]any{"fields": map[string]any{"project": map[string]any{"key": "SFJ"}, "issuetype": map[string]any{"name": "Epic"}, "summary": "started"},
+			"transition": map[string]any{"id": "11"}}}}), 201).json(t)
+	issues := out["issues"].([]any)
+	for i, want := range [][2]string{{"Done", "Won't Do"}, {"In Progress", ""}} {
+		is := issues[i].(map[string]any)
+		if tr := is["transition"].(map[string]any); tr["status"].(float64) != 200 {
+			t.Fatalf("transition on create: %v", tr)
+		}
+		if st, res := resolutionOf(is["key"].(string)); st != want[0] || res != want[1] {
+			t.Fatalf("created %d: %s/%s, want %v", i, st, res, want)
+		}
+	}
+	// The post-function runs after the screen: it wins over a screen value.
+	_, c := h.create(nil)
+	h.expect(h.do("POST", "/rest/api/3/issue/"+c+"/transitions", map[string]any{"transition": map[string]any{"id": "81"}}), 204)
+	if st, res := resolutionOf(c); st != "Done" || res != "Won't Do" {
+		t.Fatalf("single: %s/%s", st, res)
+	}
+}

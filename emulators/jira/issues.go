@@ -1244,12 +1244,16 @@ func (s *Server) removeLocked(is *issue) {
 // ---- transitions -----------------------------------------------------------------------
 
 // applyTransition moves an issue to the transition's target status; entering a status of
-// the done category sets a resolution (the screen's value, default Done), leaving it
-// clears the resolution, like Jira's default post-functions.
+// the done category sets a resolution (the transition's post-function resolution if it has
+// one, else the screen's value, default Done), leaving it clears the resolution, like Jira's
+// default post-functions.
 func (s *Server) applyTransition(is *issue, tr *wfTransition, resolutionID string, now time.Time) {
 	oldCat := s.status(is.d.StatusID).Category.Key
 	is.d.StatusID = tr.To
 	newCat := s.status(tr.To).Category.Key
+	if tr.Resolution != "" {
+		resolutionID = tr.Resolution
+	}
 	if newCat == catDone.Key {
 		if resolutionID == "" {
 			resolutionID = is.d.ResolutionID

@@ -58,6 +58,12 @@ type WorkflowTransition struct {
 	To string `json:"to"`
 	// ResolutionScreen says the transition has a screen with the Resolution field.
 	ResolutionScreen bool `json:"resolution_screen,omitempty"`
+	// Resolution (name or id) is set by the transition's post-function ("Update issue
+	// field: Resolution"), the way Jira admins give a transition such as "Won't Do" its own
+	// resolution. It runs after the screen, so it wins over a screen value, and it applies
+	// wherever the transition runs: single, bulk (which cannot fill screens) and at create.
+	// The REST API does not show post-functions, only the transition's name and target.
+	Resolution string `json:"resolution,omitempty"`
 }
 
 // DefaultWorkflow returns the built-in workflow every issue type uses unless configured
@@ -79,6 +85,8 @@ type wfTransition struct {
 	From     []string // empty = global
 	To       string
 	Screen   bool
+	// Resolution is the resolution id the post-function sets ("" = none).
+	Resolution string
 }
 
 type workflowDef struct {
@@ -249,6 +257,19 @@ func (w *wfSet) compile(in Workflow) (*workflowDef, error) {
 			return nil, fmt.Errorf("transition %s: target status %q is not in the workflow", t.ID, t.To)
 		}
 		ct := wfTransition{ID: t.ID, Name: t.Name, To: to, Screen: t.ResolutionScreen}
+		if ref := strings.TrimSpace(t.Resolution); ref != "" {
+			res := findNamed(resolutions, ref, false)
+			if res == nil {
+				res = findNamed(resolutions, ref, true)
+			}
+			if res == nil {
+				return nil, fmt.Errorf("transition %s: resolution %q does not exist", t.ID, t.Resolution)
+			}
+			if st := w.byID[to]; st == nil || st.Category != catDone {
+				return nil, fmt.Errorf("transition %s: a resolution post-function needs a target status of the done category", t.ID)
+			}
+			ct.Resolution = res.ID
+		}
 		for _, f := range t.From {
 			id, ok := resolve(f)
 			if !ok {

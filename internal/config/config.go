@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -141,6 +142,10 @@ type Mappings struct {
 type Worker struct {
 	HTTPAddr          string `yaml:"http_addr"`
 	MaxConcurrentSync int    `yaml:"max_concurrent_activities"`
+	// MemoryLimitMB is the worker's soft memory limit (Go's GOMEMLIMIT, which wins when set):
+	// bulk pages in flight hold a few thousand records each, and without a limit the garbage
+	// collector lets the heap double before it runs, past a 256 MB container. 0 disables it.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 	// SalesforceActivitiesPerSecond and JiraActivitiesPerSecond limit the activities started per
 	// second on the Salesforce and Jira task queues (Temporal's TaskQueueActivitiesPerSecond,
 	// enforced by the server across all workers). 0 means no limit.
@@ -243,6 +248,19 @@ func lineOf(root *yaml.Node, dotted string) int {
 	return line
 }
 
+// DefaultMemoryLimitMB is the worker's default soft memory limit: the heap target under the
+// design's 256 MB peak RSS, with room for stacks and the runtime. Much lower and two bulk pages
+// in flight (~130 MB live) make the collector run nearly continuously.
+const DefaultMemoryLimitMB = 224
+
+// ApplyMemoryLimit sets the process's soft memory limit to mb megabytes unless GOMEMLIMIT is set
+// in the environment (an operator's explicit choice) or mb is 0.
+func ApplyMemoryLimit(mb int) {
+	if mb > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(mb) << 20)
+	}
+}
+
 // Default returns the settings used when the file leaves them out.
 func Default() *Config {
 	return &Config{
@@ -251,7 +269,7 @@ func Default() *Config {
 		Salesforce: Salesforce{APIVersion: "v62.0", Timeout: 20 * time.Second},
 		Jira:       Jira{Timeout: 20 * time.Second},
 		Mappings:   Mappings{Dir: "mappings/default"},
-		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200, SalesforceActivitiesPerSecond: 50, JiraActivitiesPerSecond: 50},
+		Worker:     Worker{HTTPAddr: "127.0.0.1:8090", MaxConcurrentSync: 200, SalesforceActivitiesPerSecond: 50, JiraActivitiesPerSecond: 50, MemoryLimitMB: DefaultMemoryLimitMB},
 		Sync:       Sync{PollSalesforceSeconds: 15, PollJiraSeconds: 60, ReconcileIntervalMinutes: 60, ReconcileCatchupMinutes: 30},
 		Log:        Log{Format: "json", Level: "info"},
 		Security:   defaultSecurity(),

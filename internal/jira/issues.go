@@ -152,14 +152,37 @@ type EntityProperty struct {
 type IssueInput struct {
 	Fields     map[string]any   `json:"fields"`
 	Properties []EntityProperty `json:"properties,omitempty"`
+	// Transition, on create, moves the new issue out of the workflow's initial status
+	// through a transition available there ("a workflow step other than the default start
+	// step"); like bulk transitions it cannot fill a transition screen.
+	Transition *TransitionRef `json:"transition,omitempty"`
 }
 
-// CreatedIssue identifies a newly created issue.
-type CreatedIssue struct {
-	ID   string `json:"id"`
-	Key  string `json:"key"`
-	Self string `json:"self"`
+// TransitionRef names a transition in a create or transition request.
+type TransitionRef struct {
+	ID string `json:"id"`
 }
+
+// CreatedIssue identifies a newly created issue; Transition is the outcome of the transition
+// asked for in the create request (absent when none was).
+type CreatedIssue struct {
+	ID         string          `json:"id"`
+	Key        string          `json:"key"`
+	Self       string          `json:"self"`
+	Transition *NestedResponse `json:"transition,omitempty"`
+}
+
+// NestedResponse is the outcome of a step nested in a request (Jira's NestedResponse).
+type NestedResponse struct {
+	Status          int `json:"status"`
+	ErrorCollection struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+	} `json:"errorCollection"`
+}
+
+// Applied reports whether the nested step succeeded.
+func (n *NestedResponse) Applied() bool { return n != nil && n.Status >= 200 && n.Status < 300 }
 
 // CreateIssue creates one issue (POST /rest/api/3/issue).
 func (c *Client) CreateIssue(ctx context.Context, in IssueInput) (*CreatedIssue, error) {

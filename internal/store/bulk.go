@@ -95,15 +95,46 @@ type BulkCommit struct {
 	Audit []AuditEntry
 }
 
-// CommitBulk writes many pairs' links, snapshots and audit rows in one transaction: links and
-// pair state as batched upserts, audit rows through COPY into a temporary table and one
-// INSERT … ON CONFLICT DO NOTHING, so a retried page adds no duplicate audit rows.
+// CommitBulk writes many pairs' links, snapshots and audit rows in one transaction, set-based:
+// each kind of row goes by COPY into a temporary table and then into its table with one
+// INSERT … ON CONFLICT (upserts for links and pair state, DO NOTHING for audit rows, so a
+// retried page adds no duplicates). A page of 2,000 pairs is a handful of round trips instead
+// of thousands of statements.
 func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
+	return commitBulkErr(s.commitBulk(ctx, items, false))
+}
+
+// CommitBulkFresh is CommitBulk for a first attempt, when no earlier attempt can have written
+// these audit rows: they are copied straight into the audit table, skipping the temporary table
+// and the conflict check (the audit is most of a page's bookkeeping). Should rows of an earlier
+// attempt be there after all, the unique key refuses the copy and it falls back to CommitBulk.
+func (s *Store) CommitBulkFresh(ctx context.Context, items []BulkCommit) error {
+	err := s.commitBulk(ctx, items, true)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "audit" {
+		err = s.commitBulk(ctx, items, false)
+	}
+	return commitBulkErr(err)
+}
+
+func commitBulkErr(err error) error {
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return fmt.Errorf("store: a Jira issue is already linked to another record: %s", pgErr.Detail)
+		}
+		return unavailable("commit bulk", err)
+	}
+	return nil
+}
+
+func (s *Store) commitBulk(ctx context.Context, items []BulkCommit, fresh bool) error {
 	if len(items) == 0 {
 		return nil
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		linkRows := make([][]any, 0, len(items))
+		stateRows := make([][]any, 0, len(items))
 		for _, it := range items {
 			l, p := it.Link, it.State
 			sfSnap, err := json.Marshal(p.SfSnapshot)
@@ -114,28 +145,48 @@ func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
 			if err != nil {
 				return err
 			}
-			b.Queue(`INSERT INTO links (origin_key, pair, sf_object, sf_id, jira_issue_id, jira_issue_key, state)
-				VALUES ($1, $2, $3, nullif($4,''), nullif($5,''), nullif($6,''), 'linked')
-				ON CONFLICT (origin_key) DO UPDATE SET jira_issue_id = EXCLUDED.jira_issue_id,
-					jira_issue_key = EXCLUDED.jira_issue_key, sf_id = coalesce(EXCLUDED.sf_id, links.sf_id), state = 'linked', updated_at = now()
-				WHERE links.jira_issue_id IS DISTINCT FROM EXCLUDED.jira_issue_id
-				   OR links.jira_issue_key IS DISTINCT FROM EXCLUDED.jira_issue_key OR links.state <> 'linked'`,
-				l.OriginKey, l.Pair, l.SfObject, l.SfID, l.JiraIssueID, l.JiraIssueKey)
-			b.Queue(`INSERT INTO pair_state (origin_key, pair, mapping_version, sf_snapshot, jira_snapshot, sf_hash, jira_hash,
-					sf_modstamp, jira_updated, synced_at, workflow_id, run_id)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
-				ON CONFLICT (origin_key) DO UPDATE SET pair = EXCLUDED.pair, mapping_version = EXCLUDED.mapping_version,
-					sf_snapshot = EXCLUDED.sf_snapshot, jira_snapshot = EXCLUDED.jira_snapshot, sf_hash = EXCLUDED.sf_hash,
-					jira_hash = EXCLUDED.jira_hash, sf_modstamp = EXCLUDED.sf_modstamp, jira_updated = EXCLUDED.jira_updated,
-					synced_at = EXCLUDED.synced_at, workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id`,
-				p.OriginKey, p.Pair, p.MappingVersion, sfSnap, jiraSnap, p.SfHash, p.JiraHash, p.SfModstamp, p.JiraUpdated,
-				p.SyncedAt, p.WorkflowID, p.RunID)
-			b.Queue(`UPDATE dead_letters SET resolved_at = now() WHERE origin_key = $1 AND resolved_at IS NULL`, l.OriginKey)
+			linkRows = append(linkRows, []any{l.OriginKey, l.Pair, l.SfObject, l.SfID, l.JiraIssueID, l.JiraIssueKey})
+			stateRows = append(stateRows, []any{p.OriginKey, p.Pair, p.MappingVersion, sfSnap, jiraSnap, p.SfHash, p.JiraHash, p.SfModstamp,
+				p.JiraUpdated, p.SyncedAt, p.WorkflowID, p.RunID})
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE links_in (origin_key text, pair text, sf_object text, sf_id text,
+			jira_issue_id text, jira_issue_key text) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE audit_in (LIKE audit INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"links_in"}, []string{"origin_key", "pair", "sf_object", "sf_id", "jira_issue_id", "jira_issue_key"},
+			pgx.CopyFromRows(linkRows)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO links (origin_key, pair, sf_object, sf_id, jira_issue_id, jira_issue_key, state)
+			SELECT DISTINCT ON (origin_key) origin_key, pair, sf_object, nullif(sf_id,''), nullif(jira_issue_id,''), nullif(jira_issue_key,''), 'linked'
+			FROM links_in ORDER BY origin_key
+			ON CONFLICT (origin_key) DO UPDATE SET jira_issue_id = EXCLUDED.jira_issue_id,
+				jira_issue_key = EXCLUDED.jira_issue_key, sf_id = coalesce(EXCLUDED.sf_id, links.sf_id), state = 'linked', updated_at = now()
+			WHERE links.jira_issue_id IS DISTINCT FROM EXCLUDED.jira_issue_id
+			   OR links.jira_issue_key IS DISTINCT FROM EXCLUDED.jira_issue_key OR links.state <> 'linked'`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE state_in (origin_key text, pair text, mapping_version text, sf_snapshot jsonb,
+			jira_snapshot jsonb, sf_hash text, jira_hash text, sf_modstamp timestamptz, jira_updated timestamptz, synced_at timestamptz,
+			workflow_id text, run_id text) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"state_in"}, []string{"origin_key", "pair", "mapping_version", "sf_snapshot", "jira_snapshot",
+			"sf_hash", "jira_hash", "sf_modstamp", "jira_updated", "synced_at", "workflow_id", "run_id"}, pgx.CopyFromRows(stateRows)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO pair_state (origin_key, pair, mapping_version, sf_snapshot, jira_snapshot, sf_hash, jira_hash,
+				sf_modstamp, jira_updated, synced_at, workflow_id, run_id)
+			SELECT DISTINCT ON (origin_key) origin_key, pair, mapping_version, sf_snapshot, jira_snapshot, sf_hash, jira_hash,
+				sf_modstamp, jira_updated, synced_at, workflow_id, run_id FROM state_in ORDER BY origin_key
+			ON CONFLICT (origin_key) DO UPDATE SET pair = EXCLUDED.pair, mapping_version = EXCLUDED.mapping_version,
+				sf_snapshot = EXCLUDED.sf_snapshot, jira_snapshot = EXCLUDED.jira_snapshot, sf_hash = EXCLUDED.sf_hash,
+				jira_hash = EXCLUDED.jira_hash, sf_modstamp = EXCLUDED.sf_modstamp, jira_updated = EXCLUDED.jira_updated,
+				synced_at = EXCLUDED.synced_at, workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET resolved_at = now()
+			WHERE origin_key IN (SELECT origin_key FROM links_in) AND resolved_at IS NULL`); err != nil {
 			return err
 		}
 		cols := []string{"at", "actor", "workflow_id", "run_id", "pass", "origin_key", "pair", "direction", "target_system",
@@ -155,6 +206,13 @@ func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
 		if len(rows) == 0 {
 			return nil
 		}
+		if fresh {
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"audit"}, cols, pgx.CopyFromRows(rows))
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE audit_in (LIKE audit INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+			return err
+		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
@@ -165,14 +223,6 @@ func (s *Store) CommitBulk(ctx context.Context, items []BulkCommit) error {
 			ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`)
 		return err
 	})
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return fmt.Errorf("store: a Jira issue is already linked to another record: %s", pgErr.Detail)
-		}
-		return unavailable("commit bulk", err)
-	}
-	return nil
 }
 
 // PairSummary is what reconciliation compares per pair: the link and the snapshot hashes.

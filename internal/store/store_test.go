@@ -131,3 +131,53 @@ func TestOpenReportsUnreachableDatabaseWithFix(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "fix:")
 }
+
+// TestCommitBulkIsSetBasedAndIdempotent commits a page of pairs twice (a retried page): links
+// and snapshots end linked and current, audit rows are not duplicated, and an open dead letter
+// of a pair that now synced is resolved.
+func TestCommitBulkIsSetBasedAndIdempotent(t *testing.T) {
+	st, _ := openTestStore(t)
+	ctx := context.Background()
+	var items []store.BulkCommit
+	var intents []store.Link
+	for i := 0; i < 50; i++ {
+		sfID := "006" + strings.Repeat("0", 11) + string(rune('A'+i/26)) + string(rune('A'+i%26)) + "AA"
+		origin := "sf/" + sfID
+		l := store.Link{OriginKey: origin, Pair: "opportunity-epic", SfObject: "Opportunity", SfID: sfID}
+		intents = append(intents, l)
+		l.JiraIssueID, l.JiraIssueKey = "1"+strings.Repeat("0", 3)+string(rune('0'+i/10))+string(rune('0'+i%10)), "SFJ-"+string(rune('0'+i/10))+string(rune('0'+i%10))
+		mod := time.Now().Add(-time.Minute)
+		items = append(items, store.BulkCommit{Link: l,
+			State: store.PairState{OriginKey: origin, Pair: "opportunity-epic", MappingVersion: "v1", SfSnapshot: map[string]string{"summary": "Zoë " + sfID},
+				JiraSnapshot: map[string]string{"summary": "Zoë " + sfID}, SfHash: "h", JiraHash: "h", SfModstamp: &mod, SyncedAt: time.Now(), WorkflowID: "bulk", RunID: "run-1"},
+			Audit: []store.AuditEntry{{At: time.Now(), Actor: "it", WorkflowID: "bulk", RunID: "run-1", Pass: 1, OriginKey: origin, Pair: "opportunity-epic",
+				Direction: "sf_to_jira", TargetSystem: "jira", TargetID: l.JiraIssueID, Action: "create", Field: "summary", After: ptr("Zoë " + sfID), MappingVersion: "v1"}}})
+	}
+	require.NoError(t, st.RecordCreateIntents(ctx, intents))
+	dl := store.DeadLetter{OriginKey: items[3].Link.OriginKey, Pair: "opportunity-epic", WorkflowID: "sync/x", RunID: "r1", Code: "JIRA_UNAVAILABLE",
+		Message: "down", Remediation: "retry", ReplayInput: json.RawMessage(`{}`)}
+	require.NoError(t, st.AddDeadLetter(ctx, dl))
+	require.NoError(t, st.CommitBulkFresh(ctx, items))
+	require.NoError(t, st.CommitBulkFresh(ctx, items), "rows already there: the straight copy falls back to the conflict-checked path")
+	require.NoError(t, st.CommitBulk(ctx, items), "a retried page commits again")
+	c, err := st.Counts(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 50, c.Linked)
+	require.EqualValues(t, 50, c.PairStates)
+	require.Zero(t, c.OpenDeadLetters)
+	var audits int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM audit`).Scan(&audits))
+	require.Equal(t, 50, audits, "no duplicate audit rows")
+	got, err := st.GetPairState(ctx, items[7].Link.OriginKey)
+	require.NoError(t, err)
+	require.Equal(t, "Zoë "+items[7].Link.SfID, got.SfSnapshot["summary"])
+	require.NotNil(t, got.SfModstamp)
+	l, err := st.GetLink(ctx, items[7].Link.OriginKey)
+	require.NoError(t, err)
+	require.Equal(t, "linked", l.State)
+	require.Equal(t, items[7].Link.JiraIssueKey, l.JiraIssueKey)
+	// A second record cannot claim an issue already linked.
+	other := items[0]
+	other.Link.OriginKey, other.Link.SfID, other.State.OriginKey = "sf/006999999999999AAA", "006999999999999AAA", "sf/006999999999999AAA"
+	require.ErrorContains(t, st.CommitBulk(ctx, []store.BulkCommit{other}), "already linked")
+}
