@@ -77,7 +77,7 @@ func TestPreflightDefaultPackNotesShortestPaths(t *testing.T) {
 	// Every target reaches every other in the default workflow; the one warning is the trigger's
 	// version, which Jira Cloud lets only project administrators create (the emulator's
 	// integration user holds no broad permission unless granted).
-	assert.Equal(t, []string{`default/opportunity-epic.yaml:141: the Jira integration user lacks ADMINISTER_PROJECTS in project SFJ, which Jira Cloud requires to create the version of trigger won-deal-delivery: that action will fail and the sync run with it (dead letter) until it is granted`}, rep.Warnings)
+	assert.Equal(t, []string{`default/opportunity-epic.yaml:146: the Jira integration user lacks ADMINISTER_PROJECTS in project SFJ, which Jira Cloud requires to create the version of trigger won-deal-delivery: that action will fail and the sync run with it (dead letter) until it is granted`}, rep.Warnings)
 	e.admin(t, "/__admin/permissions", `{"grant":["ADMINISTER_PROJECTS"]}`)
 	rep, err = activities.Preflight(e.ctx, e.sf, e.jc, ms)
 	require.NoError(t, err)
