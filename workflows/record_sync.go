@@ -187,6 +187,9 @@ func deletedMidPass(ctx workflow.Context, err error) bool {
 	return workflow.GetVersion(ctx, replanOnDeleteVersion, workflow.DefaultVersion, 1) >= 1
 }
 
+// syncActivitiesAttempts bounds SyncActivities' retries (see syncActivities).
+const syncActivitiesAttempts = 25
+
 // resolveOnSkipVersion guards closing the dead letter of a run that ends skipped.
 const resolveOnSkipVersion = "resolve-dead-letter-on-skip"
 
@@ -599,7 +602,10 @@ func (w *recordSync) syncActivities(ctx workflow.Context, plan *activities.Trans
 	w.fromSF = false
 	w.setStage(ctx, "writing Salesforce activities to Jira")
 	var res activities.SyncActivitiesResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "activities of "+w.result.SfID+" → "+w.result.IssueKey, 8), a.SyncActivities, activities.SyncActivitiesInput{
+	// One attempt makes a query per activity rule and writes to Jira, so a flaky API fails it
+	// more often than a single call: it gets more attempts (idempotent: comments and worklogs are
+	// found by their activity link before anything is created).
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "activities of "+w.result.SfID+" → "+w.result.IssueKey, syncActivitiesAttempts), a.SyncActivities, activities.SyncActivitiesInput{
 		Pair: w.in.Pair, OriginKey: w.in.OriginKey, SfID: w.result.SfID, IssueID: w.result.IssueID,
 	}).Get(ctx, &res); err != nil {
 		return err
