@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
 	"github.com/sfjira/sfjira/mappings"
+	"github.com/sfjira/sfjira/worker/ingress"
 	"github.com/sfjira/sfjira/workflows"
 )
 
@@ -133,15 +136,7 @@ func TestBulkBackfillSurvivesWorkerKill(t *testing.T) {
 	queue := "sfjira-kill-" + uuid.NewString()[:8]
 	// Slow Jira down so the kill lands inside a page.
 	s.jiraEmu.SetFaults(jiraFaultsLatency(15))
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.v")
-		cmd.Env = append(os.Environ(), "SFJIRA_WORKER_PROCESS=1", "SFJIRA_WP_TEMPORAL="+s.hostPort, "SFJIRA_WP_DB="+s.dbURL,
-			"SFJIRA_WP_SF="+s.sfURL, "SFJIRA_WP_JIRA="+s.jiraURL, "SFJIRA_WP_QUEUE="+queue)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		return cmd
-	}
+	start := func() *exec.Cmd { return s.startWorkerProcess(queue) }
 	first := start()
 	in := workflows.BulkBackfillInput{Pair: s.mapping.Pair, SfObject: "Opportunity", JiraProject: "SFJ", PageSize: 200, Concurrency: 2, HeartbeatTimeoutSeconds: 3}
 	run, err := s.tc.ExecuteWorkflow(s.ctx, client.StartWorkflowOptions{ID: workflows.BackfillWorkflowID(s.mapping.Pair, "kill"), TaskQueue: queue}, workflows.BulkBackfill, in)
@@ -166,11 +161,29 @@ func TestBulkBackfillSurvivesWorkerKill(t *testing.T) {
 	s.checkBackfilled(n)
 }
 
-// TestWorkerProcess is the worker process of TestBulkBackfillSurvivesWorkerKill (it runs only
-// when started by that test): the production registrations on the given task queue, until killed.
+// startWorkerProcess runs a worker in a process of its own (TestWorkerProcess of this test
+// binary) against the stack's Temporal, database and emulators, so a test can kill it with
+// SIGKILL as a crash or an OOM kill would. env adds SFJIRA_WP_* settings (see TestWorkerProcess).
+func (s *stack) startWorkerProcess(queue string, env ...string) *exec.Cmd {
+	s.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), "SFJIRA_WORKER_PROCESS=1", "SFJIRA_WP_TEMPORAL="+s.hostPort, "SFJIRA_WP_DB="+s.dbURL,
+		"SFJIRA_WP_SF="+s.sfURL, "SFJIRA_WP_JIRA="+s.jiraURL, "SFJIRA_WP_QUEUE="+queue)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	require.NoError(s.t, cmd.Start())
+	s.t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
+}
+
+// TestWorkerProcess is the worker process of the tests that kill a worker (it runs only when
+// started by startWorkerProcess): the production registrations on the given task queue, until
+// killed. With SFJIRA_WP_HTTP it also serves the worker's HTTP handler (webhook receivers
+// checking SFJIRA_WP_WEBHOOK_SECRET) on that address, as the production worker does;
+// SFJIRA_WP_SEARCH_LAG_WINDOW sets how long a retried create waits out Jira's search index.
 func TestWorkerProcess(t *testing.T) {
 	if os.Getenv("SFJIRA_WORKER_PROCESS") != "1" {
-		t.Skip("helper process of TestBulkBackfillSurvivesWorkerKill")
+		t.Skip("helper process of the tests that kill a worker (startWorkerProcess)")
 	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, os.Getenv("SFJIRA_WP_DB"))
@@ -187,10 +200,21 @@ func TestWorkerProcess(t *testing.T) {
 	tc, err := client.Dial(client.Options{HostPort: os.Getenv("SFJIRA_WP_TEMPORAL"), Logger: logging.NewTemporal(log)})
 	require.NoError(t, err)
 	queue := os.Getenv("SFJIRA_WP_QUEUE")
-	acts := &activities.Activities{SF: sfc, Jira: jc, Store: st, Mappings: set, Log: log, Actor: "integration@sfjira.demo", SearchLagWindow: time.Second,
+	lagWindow := time.Second
+	if v := os.Getenv("SFJIRA_WP_SEARCH_LAG_WINDOW"); v != "" {
+		lagWindow, err = time.ParseDuration(v)
+		require.NoError(t, err, "SFJIRA_WP_SEARCH_LAG_WINDOW")
+	}
+	acts := &activities.Activities{SF: sfc, Jira: jc, Store: st, Mappings: set, Log: log, Actor: "integration@sfjira.demo", SearchLagWindow: lagWindow,
 		Syncs: &workflows.Starter{Client: tc, TaskQueue: queue}}
 	w := NewWorker(tc, queue, 200, acts)
 	require.NoError(t, w.Start())
+	if addr := os.Getenv("SFJIRA_WP_HTTP"); addr != "" {
+		in := &ingress.Ingress{Acts: acts, JiraSecret: os.Getenv("SFJIRA_WP_WEBHOOK_SECRET"), Log: log}
+		ln, err := net.Listen("tcp", addr)
+		require.NoError(t, err, "listen on %s", addr)
+		go func() { _ = http.Serve(ln, NewHTTPHandler(tc, acts, in)) }()
+	}
 	fmt.Fprintln(os.Stderr, "worker process up on", queue)
 	select {}
 }

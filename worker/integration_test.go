@@ -54,12 +54,16 @@ type stack struct {
 	store   *store.Store
 	acts    *activities.Activities
 	mapping *mappings.Mapping
-	// workers is the stack's worker group (tests that restart the worker stop it).
+	// workers is the stack's worker group (tests that restart the worker stop it); nil with
+	// stackOptions.ExternalWorker.
 	workers *Workers
 	// Addresses for tests that run a worker in another process.
 	hostPort, dbURL, sfURL, jiraURL string
 	// tokens records every access and refresh token the token endpoints handed the stack.
 	tokens *tokenRecorder
+	// devServer and devOpts restart the Temporal dev server (restartTemporal).
+	devServer *testsuite.DevServer
+	devOpts   testsuite.DevServerOptions
 }
 
 func newStack(t *testing.T, opportunities int) *stack {
@@ -83,6 +87,15 @@ type stackOptions struct {
 	// JiraOAuth makes the worker reach Jira through an OAuth 2.0 (3LO) grant with rotating
 	// refresh tokens, stored encrypted in the store (needs Keyring), instead of an API token.
 	JiraOAuth bool
+	// TemporalFile keeps the dev server's state in a SQLite file (in the test's temp dir), so
+	// restartTemporal can stop and start it without losing workflows, as a real cluster would.
+	TemporalFile bool
+	// DatabaseURL, when set, is the server the throwaway database is created on (default:
+	// DATABASE_URL), e.g. a private PostgreSQL the test restarts.
+	DatabaseURL string
+	// ExternalWorker starts no worker in the test process: the test runs its own (in another
+	// process, see startWorkerProcess).
+	ExternalWorker bool
 }
 
 func newStackWith(t *testing.T, opts stackOptions) *stack {
@@ -106,7 +119,10 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("Temporal CLI not found at %s (fix: run `make test`, which builds bin/temporal, or set TEMPORAL_CLI_PATH)", cli)
 	}
 
-	base := os.Getenv("DATABASE_URL")
+	base := opts.DatabaseURL
+	if base == "" {
+		base = os.Getenv("DATABASE_URL")
+	}
 	if base == "" {
 		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
 	}
@@ -141,16 +157,23 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		workflows.JiraProjectKey, workflows.SyncDirectionKey, workflows.SyncOutcomeKey, workflows.SyncTriggerKey, workflows.ErrorCodeKey} {
 		attrs = append(attrs, k.ValueSet(""))
 	}
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+	devOpts := testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		LogLevel:         "error",
 		EnableUI:         opts.UIPort != "",
 		UIPort:           opts.UIPort,
 		SearchAttributes: temporal.NewSearchAttributes(attrs...),
 		ClientOptions:    &client.Options{Namespace: "default", Logger: logging.NewTemporal(log)},
-	})
+	}
+	if opts.TemporalFile {
+		devOpts.DBFilename = filepath.Join(t.TempDir(), "temporal.db")
+	}
+	srv, err := testsuite.StartDevServer(ctx, devOpts)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Stop() })
+	// A restart keeps the frontend port, so every client and worker reconnects to the same address.
+	devOpts.ClientOptions.HostPort = srv.FrontendHostPort()
+	s := &stack{devServer: srv, devOpts: devOpts}
+	t.Cleanup(func() { _ = s.devServer.Stop() })
 	tc := srv.Client()
 	if opts.Keyring != nil {
 		co := client.Options{HostPort: srv.FrontendHostPort(), Namespace: "default", Logger: logging.NewTemporal(log)}
@@ -208,11 +231,30 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(wc.Close)
 	acts.Metrics.SetSources(metricsSources(tc, "default", []string{queue}, acts))
-	w := NewWorker(wc, queue, 200, acts)
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
-	return &stack{t: t, ctx: ctx, tc: tc, queue: queue, sfEmu: sfE, jiraEmu: jE, sf: sfc, jira: jc, store: st, acts: acts, mapping: m,
-		hostPort: srv.FrontendHostPort(), dbURL: dbURL, sfURL: sfHTTP.URL, jiraURL: jHTTP.URL, workers: w, tokens: tokens}
+	var w *Workers
+	if !opts.ExternalWorker {
+		w = NewWorker(wc, queue, 200, acts)
+		require.NoError(t, w.Start())
+		t.Cleanup(w.Stop)
+	}
+	s.t, s.ctx, s.tc, s.queue, s.sfEmu, s.jiraEmu, s.sf, s.jira, s.store, s.acts, s.mapping = t, ctx, tc, queue, sfE, jE, sfc, jc, st, acts, m
+	s.hostPort, s.dbURL, s.sfURL, s.jiraURL, s.workers, s.tokens = srv.FrontendHostPort(), dbURL, sfHTTP.URL, jHTTP.URL, w, tokens
+	return s
+}
+
+// restartTemporal stops the dev server (SIGINT, as an orchestrator would) and starts it again on
+// the same port and state file: the stack's clients and any worker reconnect by themselves. It
+// needs stackOptions.TemporalFile, without which the restart would lose every workflow.
+func (s *stack) restartTemporal() time.Duration {
+	s.t.Helper()
+	require.NotEmpty(s.t, s.devOpts.DBFilename, "restartTemporal needs stackOptions.TemporalFile")
+	began := time.Now()
+	require.NoError(s.t, s.devServer.Stop())
+	srv, err := testsuite.StartDevServer(s.ctx, s.devOpts)
+	require.NoError(s.t, err, "restart the Temporal dev server on %s", s.devOpts.ClientOptions.HostPort)
+	srv.Client().Close() // the stack keeps its own client, which reconnects
+	s.devServer = srv
+	return time.Since(began)
 }
 
 func (s *stack) backfill() workflows.BackfillResult {

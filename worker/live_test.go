@@ -35,10 +35,18 @@ func (s *stack) goLive(t *testing.T, sfPoll, jiraPoll int) string {
 	in := &ingress.Ingress{Acts: s.acts, JiraSecret: webhookSecret, Log: zap.NewNop()}
 	srv := httptest.NewServer(NewHTTPHandler(s.tc, s.acts, in))
 	t.Cleanup(srv.Close)
-	_, err := s.sfEmu.AddOutbound(sfemu.OutboundConfig{Object: "Opportunity", URL: srv.URL + "/webhooks/salesforce",
+	s.goLiveAt(t, srv.URL, sfPoll, jiraPoll)
+	return srv.URL
+}
+
+// goLiveAt points Salesforce Outbound Messages and a Jira webhook at the worker HTTP server at
+// base (which checks webhookSecret) and starts the pollers whose interval is > 0.
+func (s *stack) goLiveAt(t *testing.T, base string, sfPoll, jiraPoll int) {
+	t.Helper()
+	_, err := s.sfEmu.AddOutbound(sfemu.OutboundConfig{Object: "Opportunity", URL: base + "/webhooks/salesforce",
 		Fields: []string{"Id", "Jira_Issue_Id__c", "SystemModstamp"}})
 	require.NoError(t, err)
-	_, err = s.jira.RegisterWebhook(s.ctx, jira.Webhook{Name: "sfjira", URL: srv.URL + "/webhooks/jira", Secret: webhookSecret, Enabled: true,
+	_, err = s.jira.RegisterWebhook(s.ctx, jira.Webhook{Name: "sfjira", URL: base + "/webhooks/jira", Secret: webhookSecret, Enabled: true,
 		Events: []string{"jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created", "comment_updated"}, JQL: `project in ("SFJ")`})
 	require.NoError(t, err)
 	for _, p := range []workflows.PollerInput{
@@ -50,7 +58,6 @@ func (s *stack) goLive(t *testing.T, sfPoll, jiraPoll int) string {
 			require.NoError(t, err)
 		}
 	}
-	return srv.URL
 }
 
 // quiesce waits until no RecordSync is running for a few consecutive checks.
