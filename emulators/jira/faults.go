@@ -148,6 +148,19 @@ func (s *Server) currentFaults() Faults {
 	return s.fs.f
 }
 
+// countFault adds n injected faults of one kind to Stats.Faults.
+func (s *Server) countFault(kind string, n int) {
+	if n <= 0 {
+		return
+	}
+	s.statsMu.Lock()
+	if s.injected == nil {
+		s.injected = map[string]int{}
+	}
+	s.injected[kind] += n
+	s.statsMu.Unlock()
+}
+
 // webhookDice decides drop/duplicate for one delivery.
 func (s *Server) webhookDice(f Faults) (drop, dup bool) {
 	if f.WebhookDropRate == 0 && f.WebhookDupRate == 0 {
@@ -326,6 +339,9 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 		remaining := max(rateLimitPerSecond-s.winCount, 0)
 		s.fmu.Unlock()
 
+		if d.delay > 0 {
+			s.countFault("latency", 1)
+		}
 		if !sleepCtx(r, d.delay) {
 			return
 		}
@@ -334,6 +350,7 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 		hdr.Set("X-RateLimit-Limit", strconv.Itoa(rateLimitPerSecond))
 		hdr.Set("X-Arequestid", strconv.FormatInt(d.n, 10))
 		if d.rate429 {
+			s.countFault("status_429", 1)
 			write429(w, now, f.RetryAfterS, "")
 			return
 		}
@@ -343,6 +360,7 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 			if st == 0 {
 				st = http.StatusServiceUnavailable
 			}
+			s.countFault("status_"+strconv.Itoa(st), 1)
 			if st == http.StatusTooManyRequests {
 				write429(w, now, f.RetryAfterS, "")
 				return
@@ -360,9 +378,11 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 		if rule := d.rule; rule != nil {
 			switch rule.Kind {
 			case "reset":
+				s.countFault("reset", 1)
 				dropConnection(w, true)
 				return
 			case "timeout":
+				s.countFault("timeout", 1)
 				hold := time.Duration(rule.TimeoutMS) * time.Millisecond
 				if hold == 0 {
 					hold = 30 * time.Second
@@ -375,6 +395,7 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 			if st == 0 {
 				st = http.StatusServiceUnavailable
 			}
+			s.countFault("status_"+strconv.Itoa(st), 1)
 			if st == http.StatusTooManyRequests {
 				write429(w, now, rule.RetryAfterS, rule.Reason)
 				return
@@ -395,10 +416,12 @@ func (s *Server) api(fn http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if d.expired || s.consumeExpiry() {
+			s.countFault("token_expired", 1)
 			writeUnauthorized(w, true)
 			return
 		}
 		if mangle != nil {
+			s.countFault("malformed", 1)
 			c := faultbody.NewCapture(w.Header())
 			fn(c, r)
 			faultbody.Write(w, mangle.Body, c)

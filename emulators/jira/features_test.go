@@ -787,3 +787,63 @@ func TestResolutionPostFunction(t *testing.T) {
 		t.Fatalf("single: %s/%s", st, res)
 	}
 }
+
+// The stats count the faults that really fired, by kind, so a chaos run can report them.
+func TestStatsCountInjectedFaults(t *testing.T) {
+	h := newWebhookHarness(t)
+	h.srv.opts.Now = time.Now // real clock so the search lag is meaningful
+	rc := newReceiver(t)
+	h.register(rc.ts.URL, "", "", "jira:issue_created")
+	set := func(f map[string]any) { h.expect(h.do("POST", "/__admin/faults", f), 200) }
+	if f := h.srv.Stats().Faults; len(f) != 0 {
+		t.Fatalf("faults before any: %v", f)
+	}
+	set(map[string]any{"rules": []any{map[string]any{"endpoint": "GET /rest/api/3/myself", "every": 2, "status": 429},
+		map[string]any{"endpoint": "GET /rest/api/3/field", "status": 503}}})
+	for i := 0; i < 4; i++ {
+		h.do("GET", "/rest/api/3/myself", nil)
+	}
+	h.expect(h.do("GET", "/rest/api/3/field", nil), 503)
+	set(map[string]any{"rules": []any{map[string]any{"endpoint": "GET /rest/api/3/myself", "kind": "reset", "count": 1}}})
+	req, _ := http.NewRequest("GET", h.ts.URL+"/rest/api/3/myself", nil)
+	req.SetBasicAuth(DemoEmail, DemoAPIToken)
+	// A fresh connection: on a reused one, the transport would retry the GET after the reset.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if res, err := fresh.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("reset: got %d", res.StatusCode)
+	}
+	set(map[string]any{"expire_tokens": 1, "latency_ms": 1})
+	h.expect(h.do("GET", "/rest/api/3/myself", nil), 401)
+	h.expect(h.do("GET", "/rest/api/3/myself", nil), 200)
+	// Search lag hides the new issue from a matching search (once per search), and a lost
+	// webhook is counted.
+	set(map[string]any{"search_lag_ms": 60000, "webhook_drop_rate": 1})
+	h.create(nil, map[string]any{"key": "sfjira", "value": map[string]any{"origin": "sf/006CNT"}})
+	for i := 0; i < 2; i++ {
+		if got := len(h.search(map[string]any{"jql": `issue.property[sfjira].origin = "sf/006CNT"`})["issues"].([]any)); got != 0 {
+			t.Fatalf("visible despite lag: %d", got)
+		}
+	}
+	h.search(map[string]any{"jql": `issue.property[sfjira].origin = "sf/other"`}) // hides nothing that matches
+	want := map[string]int{"status_429": 2, "status_503": 1, "reset": 1, "token_expired": 1, "search_hidden": 2, "webhook_dropped": 1}
+	got := h.srv.Stats().Faults
+	for k, n := range want {
+		if got[k] != n {
+			t.Fatalf("faults[%s] = %d, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+	if got["latency"] < 2 {
+		t.Fatalf("latency counted %d times: %v", got["latency"], got)
+	}
+	// The counts are in GET /__admin/stats and cleared by a reset, not by new faults.
+	set(map[string]any{})
+	var st Stats
+	if err := json.Unmarshal(h.expect(h.do("GET", "/__admin/stats", nil), 200).raw, &st); err != nil || st.Faults["reset"] != 1 {
+		t.Fatalf("admin stats: %v %+v", err, st.Faults)
+	}
+	h.expect(h.do("POST", "/__admin/reset", nil), 200)
+	if f := h.srv.Stats().Faults; len(f) != 0 {
+		t.Fatalf("faults after reset: %v", f)
+	}
+}

@@ -198,7 +198,18 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		ids = cur.ids
 	} else {
 		var matches []*issue
-		visible := func(is *issue) bool { return !now.Before(is.visibleAt) || reconcile[is.id] }
+		hidden := 0
+		// visible leaves out what the search index has not caught up with (search_lag_ms),
+		// counting the issues that would have matched.
+		visible := func(is *issue) bool {
+			if !now.Before(is.visibleAt) || reconcile[is.id] {
+				return true
+			}
+			if prog.eval(is) {
+				hidden++
+			}
+			return false
+		}
 		if cand, ok := prog.cand(); ok {
 			for id := range cand {
 				if is := s.issues[id]; is != nil && visible(is) && prog.eval(is) {
@@ -212,6 +223,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
+		s.countFault("search_hidden", hidden)
 		sortIssues(matches, order)
 		ids = make([]int64, len(matches))
 		for i, is := range matches {

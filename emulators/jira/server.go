@@ -13,6 +13,7 @@ package jira
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -77,6 +78,12 @@ func DemoOptions() Options {
 type Stats struct {
 	Total     int                       `json:"total"`
 	Endpoints map[string]map[string]int `json:"endpoints"`
+	// Faults counts what the fault layer injected, by kind, so a chaos run can report (and a
+	// test can check) the faults that really fired rather than the ones configured: latency
+	// (calls delayed), status_429/status_5xx, reset, timeout, token_expired (401 answers),
+	// search_hidden (issues left out of a search by search_lag_ms), webhook_dropped and
+	// webhook_duplicated. Cumulative until Reset, like the endpoint counts.
+	Faults map[string]int `json:"faults,omitempty"`
 }
 
 // Server is the emulated Jira Cloud site; it implements http.Handler and is safe for
@@ -153,6 +160,7 @@ type Server struct {
 	statsMu   sync.Mutex
 	statTotal int
 	stats     map[string]map[int]int
+	injected  map[string]int // Stats.Faults
 }
 
 // New builds an emulator with an empty project; it never fails so tests can use it inline.
@@ -330,6 +338,9 @@ func (s *Server) Stats() Stats {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	out := Stats{Total: s.statTotal, Endpoints: make(map[string]map[string]int, len(s.stats))}
+	if len(s.injected) > 0 {
+		out.Faults = maps.Clone(s.injected)
+	}
 	for k, m := range s.stats {
 		c := make(map[string]int, len(m))
 		for st, n := range m {
@@ -351,6 +362,7 @@ func (s *Server) Reset() {
 	s.statsMu.Lock()
 	s.stats = map[string]map[int]int{}
 	s.statTotal = 0
+	s.injected = nil
 	s.statsMu.Unlock()
 	s.SetFaults(Faults{})
 	s.resetWorkflows()

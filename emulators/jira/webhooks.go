@@ -509,6 +509,11 @@ func (s *Server) enqueueLocked(hooks []*webhook, is *issue, event string, payloa
 			d.IssueKey = is.key
 		}
 		drop, dup := s.webhookDice(f)
+		if drop {
+			s.countFault("webhook_dropped", 1)
+		} else if dup {
+			s.countFault("webhook_duplicated", 1)
+		}
 		s.dmu.Lock()
 		if f.WebhookReorder {
 			if now.After(s.reorderUntil) {

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"cmp"
 	"net"
 	"net/http"
 	"strconv"
@@ -83,11 +84,20 @@ func (s *Server) applyFaults(w *statusRecorder, r *http.Request, key string) boo
 	}
 	s.faultMu.Unlock()
 
-	if delay > 0 && !sleepCtx(r, delay) {
-		return true
+	if delay > 0 {
+		s.countFault("latency", 1)
+		if !sleepCtx(r, delay) {
+			return true
+		}
 	}
 	if fired == nil {
 		return false
+	}
+	switch rule.Kind {
+	case "reset", "timeout", "malformed":
+		s.countFault(rule.Kind, 1)
+	default:
+		s.countFault("status_"+strconv.Itoa(cmp.Or(rule.Status, 503)), 1)
 	}
 	switch rule.Kind {
 	case "malformed":

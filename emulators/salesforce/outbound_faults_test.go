@@ -389,3 +389,41 @@ func TestFaultsDeterministicUnderSeed(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&f))
 	assert.Equal(t, 0, f.FailNext)
 }
+
+// The stats count the faults that really fired, by kind, so a chaos run can report them.
+func TestStatsCountInjectedFaults(t *testing.T) {
+	rc := newReceiver(t, 0)
+	e := newOutboundEnv(t, rc)
+	assert.Empty(t, e.srv.Stats().Faults)
+	const q = "/services/data/v62.0/query?q=SELECT+Id+FROM+Account"
+	e.faults(`{"latency_ms":1,"rules":[{"endpoint":"GET /services/data/{version}/query","fail_next":2,"status":503},` +
+		`{"endpoint":"GET /services/data/{version}/limits","fail_next":1,"status":429}]}`)
+	for i := 0; i < 3; i++ {
+		e.do("GET", q, nil)
+	}
+	e.do("GET", "/services/data/v62.0/limits", nil)
+	e.faults(`{"rules":[{"endpoint":"*","kind":"reset","fail_next":1}]}`)
+	r, _ := http.NewRequest("GET", e.hs.URL+"/services/data/v62.0/limits", nil)
+	r.Header.Set("Authorization", "Bearer "+e.token)
+	_, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(r)
+	require.Error(t, err)
+	e.faults(`{"error_rate":1,"error_status":500}`)
+	e.do("GET", q, nil)
+	e.srv.SetFaults(Faults{ExpireTokens: true, OutboundDropRate: 1})
+	e.token = e.login()
+	e.createOpp("lost")
+	e.waitOutbound(func(q OutboundStatus) bool { return q.Dropped == 1 })
+	got := e.srv.Stats().Faults
+	assert.Equal(t, 2, got["status_503"], "%v", got)
+	assert.Equal(t, 1, got["status_429"], "%v", got)
+	assert.Equal(t, 1, got["status_500"], "%v", got)
+	assert.Equal(t, 1, got["reset"], "%v", got)
+	assert.Equal(t, 1, got["sessions_expired"], "%v", got)
+	assert.Equal(t, 1, got["outbound_dropped"], "%v", got)
+	assert.GreaterOrEqual(t, got["latency"], 4, "%v", got)
+	// Cleared by a reset, not by new faults.
+	e.faults(`{}`)
+	assert.Equal(t, 1, e.srv.Stats().Faults["reset"])
+	e.srv.Reset(nil)
+	assert.Empty(t, e.srv.Stats().Faults)
+}

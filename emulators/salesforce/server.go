@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	mrand "math/rand"
 	"net/http"
 	"net/url"
@@ -85,6 +86,11 @@ type Stats struct {
 	Total     int                       `json:"total"`
 	Endpoints map[string]map[string]int `json:"endpoints"` // "GET /services/data/{version}/query" → status → count
 	Records   map[string]int            `json:"records"`   // live records per sObject type
+	// Faults counts what the fault layer injected, by kind, so a chaos run can report the faults
+	// that really fired: latency (calls delayed), status_429/status_5xx, reset, timeout,
+	// sessions_expired (sessions invalidated by expire_tokens), outbound_dropped and
+	// outbound_duplicated. Cumulative until Reset, like the endpoint counts.
+	Faults map[string]int `json:"faults,omitempty"`
 }
 
 // Server is the emulated org; it implements http.Handler and is safe for concurrent use.
@@ -112,9 +118,10 @@ type Server struct {
 	apiUsed atomic.Int64
 	apiMax  atomic.Int64
 
-	statsMu sync.Mutex
-	total   int
-	counts  map[string]map[string]int
+	statsMu  sync.Mutex
+	total    int
+	counts   map[string]map[string]int
+	injected map[string]int // Stats.Faults
 
 	// perms is what the integration user holds (scopes, object and field permissions).
 	perms permissionSet
@@ -206,7 +213,19 @@ func (s *Server) Stats() Stats {
 		}
 		st.Endpoints[k] = c
 	}
+	st.Faults = maps.Clone(s.injected)
 	s.statsMu.Unlock()
+	s.out.mu.Lock()
+	dropped, duplicated := s.out.stats.Dropped, s.out.stats.Duplicated
+	s.out.mu.Unlock()
+	for kind, n := range map[string]int{"outbound_dropped": dropped, "outbound_duplicated": duplicated} {
+		if n > 0 {
+			if st.Faults == nil {
+				st.Faults = map[string]int{}
+			}
+			st.Faults[kind] = n
+		}
+	}
 	s.mu.RLock()
 	for name, t := range s.st.tables {
 		st.Records[name] = t.live
@@ -219,8 +238,10 @@ func (s *Server) Stats() Stats {
 func (s *Server) SetFaults(f Faults) {
 	if f.ExpireTokens {
 		s.tokMu.Lock()
+		n := len(s.tokens)
 		clear(s.tokens)
 		s.tokMu.Unlock()
+		s.countFault("sessions_expired", n)
 		f.ExpireTokens = false
 	}
 	if f.DailyAPILimit > 0 {
@@ -266,6 +287,7 @@ func (s *Server) Reset(o *SeedOptions) {
 	s.statsMu.Lock()
 	s.total = 0
 	clear(s.counts)
+	s.injected = nil
 	s.statsMu.Unlock()
 	s.apiUsed.Store(0)
 	s.apiMax.Store(int64(s.opts.DailyAPILimit))
@@ -520,7 +542,9 @@ func (s *Server) injectedError() *apiError {
 	if !fail {
 		return nil
 	}
-	return faultError(f.ErrorStatus, f.ErrorCode)
+	e := faultError(f.ErrorStatus, f.ErrorCode)
+	s.countFault("status_"+strconv.Itoa(e.Status), 1)
+	return e
 }
 
 // faultError builds the Salesforce-shaped error an injected fault answers with.
@@ -1057,4 +1081,17 @@ func (s *Server) runRequestHook(key string) {
 	s.hookKey, s.hookFn = "", nil
 	s.hookMu.Unlock()
 	fn()
+}
+
+// countFault adds n injected faults of one kind to Stats.Faults.
+func (s *Server) countFault(kind string, n int) {
+	if n <= 0 {
+		return
+	}
+	s.statsMu.Lock()
+	if s.injected == nil {
+		s.injected = map[string]int{}
+	}
+	s.injected[kind] += n
+	s.statsMu.Unlock()
 }
