@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -75,7 +78,7 @@ func TestChaos(t *testing.T) {
 	}))
 	require.Len(t, ids, records)
 
-	// The faults, on from the start of the backfill until the end of the last round.
+	// The faults, on from the start of the backfill until it has ended (new draws each round).
 	const searchLagMS = 1500
 	jiraFaults := func(round int) jiraemu.Faults {
 		return jiraemu.Faults{Seed: int64(seed) + int64(round), LatencyMS: 2, JitterMS: 10, RetryAfterS: 1, ExpireTokens: 1,
@@ -123,6 +126,11 @@ func TestChaos(t *testing.T) {
 	// What the last edit on each side was, to check nothing is lost.
 	wantAmount, wantClose, wantSummary, wantStatus := map[string]float64{}, map[string]string{}, map[string]string{}, map[string]string{}
 	issueOf := map[string]string{}
+	// The test's own edits per record, with times, for explainRecord.
+	edits := map[string][]string{}
+	note := func(id, format string, args ...any) {
+		edits[id] = append(edits[id], time.Now().Format("15:04:05.000")+" "+fmt.Sprintf(format, args...))
+	}
 	sfEdits, jiraEdits, transitions, killed, pgRestarts, temporalRestarts := 0, 0, 0, 0, 0, 0
 	var outages []string
 	events := []string{}
@@ -155,6 +163,7 @@ func TestChaos(t *testing.T) {
 					return s.sf.Update(ctx, "Opportunity", id, map[string]any{"Amount": amount, "CloseDate": closeDate})
 				}))
 				wantAmount[id], wantClose[id] = amount, closeDate
+				note(id, "test: Salesforce Amount %.2f, CloseDate %s", amount, closeDate)
 				sfEdits++
 				continue
 			}
@@ -177,6 +186,7 @@ func TestChaos(t *testing.T) {
 				summary := fmt.Sprintf("Chaos %d/%d %s", round, i, id[len(id)-4:])
 				require.NoError(t, try("edit "+issue, func() error { return s.jira.EditIssue(ctx, issue, map[string]any{"summary": summary}) }))
 				wantSummary[id] = summary
+				note(id, "test: Jira summary %q", summary)
 				jiraEdits++
 				continue
 			}
@@ -187,6 +197,7 @@ func TestChaos(t *testing.T) {
 			tr := ts[rng.IntN(len(ts))]
 			require.NoError(t, try("transition "+issue, func() error { return s.jira.DoTransition(ctx, issue, tr.ID, nil) }))
 			wantStatus[id] = tr.To.Name
+			note(id, "test: Jira transition %s (%s) → %s", tr.ID, tr.Name, tr.To.Name)
 			transitions++
 		}
 		time.Sleep(time.Until(roundEnd))
@@ -345,7 +356,11 @@ func TestChaos(t *testing.T) {
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
-			explainRecord(t, s, strings.Fields(p)[0])
+			id := strings.Fields(p)[0]
+			for _, e := range edits[id] {
+				t.Logf("  %s", e)
+			}
+			explainRecord(t, s, id)
 		}
 	}
 	require.Empty(t, problems, "after %s the pair is not in step", time.Since(chaosEnd).Round(time.Second))
@@ -399,19 +414,31 @@ func TestChaos(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, dead, "the replayed dead letter leaves the list")
 
+	// Every sync run that failed for good left a dead letter (open, or resolved by a later run).
 	h := scanHistories(t, s)
-	codes := make([]string, 0, len(deadByCode))
-	for c, n := range deadByCode {
-		codes = append(codes, fmt.Sprintf("%s×%d", c, n))
+	for _, wf := range h.failedSyncs {
+		var n int
+		require.NoError(t, s.store.Pool().QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE workflow_id = $1`, wf).Scan(&n))
+		require.Positive(t, n, "sync %s failed without a dead letter", wf)
 	}
-	sort.Strings(codes)
+	byCode := func(m map[string]int) string {
+		out := make([]string, 0, len(m))
+		for c, n := range m {
+			out = append(out, fmt.Sprintf("%s×%d", c, n))
+		}
+		sort.Strings(out)
+		if len(out) == 0 {
+			return "none"
+		}
+		return strings.Join(out, ", ")
+	}
 	t.Logf("chaos seed %d: %d records (+1 bad), %d rounds; edits: %d Salesforce (Amount+CloseDate), %d Jira summary, %d Jira transitions; "+
 		"faults injected: %s; outages: %d worker SIGKILLs, %d PostgreSQL restart, %d Temporal restart; "+
-		"retries seen: %d activity retries, %d workflow-task timeouts/failures over %d workflow runs; "+
-		"result: 0 duplicates, 0 missing, 0 mismatched fields; dead letters: %s open (replayed, then 0), %d resolved by a later sync %v; "+
+		"retries seen: %d activity retries, %d workflow-task timeouts/failures over %d workflow runs, %d sync runs failed (each a dead letter); "+
+		"result: 0 duplicates, 0 missing, 0 mismatched fields; dead letters: %s open (replayed, then 0), %d resolved by a later sync (%s); "+
 		"backfill done after %s (%d created, %d joined a running sync), pair in step %s after the faults ended; %s in all",
 		seed, records, rounds, sfEdits, jiraEdits, transitions, faults, killed, pgRestarts, temporalRestarts,
-		h.activityRetries, h.workflowTaskTimeouts, h.runs, strings.Join(codes, ", "), resolvedDead, resolvedByCode,
+		h.activityRetries, h.workflowTaskTimeouts, h.runs, len(h.failedSyncs), byCode(deadByCode), resolvedDead, byCode(resolvedByCode),
 		backfillDone.Round(time.Second), res.Created, res.Joined, converged.Round(time.Second), time.Since(start).Round(time.Second))
 	t.Logf("outages: %s", strings.Join(outages, "; "))
 }
@@ -425,8 +452,12 @@ func faultSummary(s *stack, lagMS int) string {
 		sf["status_503"], sf["status_429"], sf["sessions_expired"], sf["outbound_dropped"], sf["latency"])
 }
 
-// historyTally is what the workflow histories say about retries.
-type historyTally struct{ runs, activityRetries, workflowTaskTimeouts int }
+// historyTally is what the workflow histories say about retries and failures.
+type historyTally struct {
+	runs, activityRetries, workflowTaskTimeouts int
+	// failedSyncs are the workflow ids of RecordSync runs that did not complete.
+	failedSyncs []string
+}
 
 // scanHistories reads every workflow run of the test's namespace and counts the activity
 // attempts beyond the first and the workflow tasks that timed out or failed (a killed worker).
@@ -438,6 +469,10 @@ func scanHistories(t *testing.T, s *stack) historyTally {
 		require.NoError(t, err)
 		for _, e := range resp.Executions {
 			h.runs++
+			if e.GetType().GetName() == "RecordSync" && e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED &&
+				e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
+				h.failedSyncs = append(h.failedSyncs, e.Execution.WorkflowId)
+			}
 			it := s.tc.GetWorkflowHistory(s.ctx, e.Execution.WorkflowId, e.Execution.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 			for it.HasNext() {
 				ev, err := it.Next()
@@ -475,10 +510,31 @@ func explainRecord(t *testing.T, s *stack, sfID string) {
 		}
 		rows.Close()
 	}
+	if l != nil && l.JiraIssueID != "" {
+		req, _ := http.NewRequestWithContext(s.ctx, "GET", s.jiraURL+"/rest/api/3/issue/"+l.JiraIssueID+"/changelog?maxResults=100", nil)
+		req.SetBasicAuth("integration@sfjira.demo", "sfjira-demo-token")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			var cl struct {
+				Values []struct {
+					Created string
+					Items   []struct{ Field, FromString, ToString string }
+				}
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&cl)
+			resp.Body.Close()
+			for _, h := range cl.Values {
+				for _, it := range h.Items {
+					t.Logf("  jira changelog %s: %s %q → %q", h.Created, it.Field, it.FromString, it.ToString)
+				}
+			}
+		}
+	}
 	resp, err := s.tc.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf(`WorkflowId = "%s"`, workflows.SyncWorkflowID(origin))})
 	if err == nil {
 		for _, e := range resp.Executions {
 			t.Logf("  run %s: %s, started %s, closed %s", e.Execution.RunId, e.Status, e.StartTime.AsTime().Format("15:04:05.000"), e.CloseTime.AsTime().Format("15:04:05.000"))
+			// Kept outside the test's temp dir, for `sfjira debug replay` and a closer look.
+			saveHistory(t, s, e.Execution.WorkflowId, e.Execution.RunId, filepath.Join(os.TempDir(), fmt.Sprintf("sfjira-chaos-%s-%s.json", sfID, e.Execution.RunId)))
 		}
 	}
 }
