@@ -472,3 +472,60 @@ func TestVerifyTellsAReopenAfterTheWriteFromAWriteThatDidNotStick(t *testing.T) 
 	require.Equal(t, string(catalog.VerifyMismatch), app.Type())
 	require.Contains(t, app.Error(), "Status")
 }
+
+// A person moves a brand-new Epic before the pass that created it has recorded anything (it had to
+// plan again, e.g. because its back-link write found the record changed): with what the create
+// wrote as the base (OwnJira), the move is a Jira change and is kept, not overwritten as on a
+// first sync; without it, the origin side would win every difference.
+func TestNewIssueEditedBeforeTheFirstCommitIsKept(t *testing.T) {
+	f := newFixture(t)
+	id := f.firstOpportunity(t, "StageName = 'Proposal/Price Quote'")
+	origin := "sf/" + id
+	_, _, p := f.plan(t, id)
+	require.True(t, p.CreateJira)
+	require.Equal(t, "In Review", p.ExpectJira["j:status"], "the create plan says what the new issue reads as")
+	v, err := f.env.ExecuteActivity(f.acts.WriteJira, activities.WriteJiraInput{Pair: pair, OriginKey: origin, SfObject: "Opportunity", SfID: id, Create: true,
+		Fields: p.JiraFields, Status: p.Status, Resolution: p.Resolution})
+	require.NoError(t, err)
+	var wr activities.WriteJiraResult
+	require.NoError(t, v.Get(&wr))
+	own := map[string]string{}
+	for k := range p.JiraFields {
+		own["j:"+k] = p.ExpectJira["j:"+k]
+	}
+	own["j:status"], own["j:resolution"] = p.ExpectJira["j:status"], p.ExpectJira["j:resolution"]
+
+	// The person moves it out of In Review.
+	ts, err := f.acts.Jira.Transitions(f.ctx, wr.IssueID)
+	require.NoError(t, err)
+	moved := ""
+	for _, tr := range ts {
+		if tr.To.Name != "In Review" && tr.To.Name != "" {
+			require.NoError(t, f.acts.Jira.DoTransition(f.ctx, wr.IssueID, tr.ID, nil))
+			moved = tr.To.Name
+			break
+		}
+	}
+	require.NotEmpty(t, moved, "a transition out of In Review")
+
+	plan := func(own map[string]string) *activities.TransformResult {
+		v, err := f.env.ExecuteActivity(f.acts.FetchSalesforce, activities.FetchSalesforceInput{Pair: pair, SfID: id})
+		require.NoError(t, err)
+		var src activities.FetchSalesforceResult
+		require.NoError(t, v.Get(&src))
+		v, err = f.env.ExecuteActivity(f.acts.FetchJira, activities.FetchJiraInput{Pair: pair, OriginKey: origin, LinkedIssueID: wr.IssueID})
+		require.NoError(t, err)
+		var cur activities.JiraState
+		require.NoError(t, v.Get(&cur))
+		v, err = f.env.ExecuteActivity(f.acts.Transform, activities.TransformInput{Pair: pair, OriginKey: origin, SF: src, Jira: cur, OwnJira: own})
+		require.NoError(t, err)
+		var res activities.TransformResult
+		require.NoError(t, v.Get(&res))
+		return &res
+	}
+	kept := plan(own)
+	require.Empty(t, kept.Status, "the person's move of the new issue is kept")
+	require.Equal(t, moved, kept.SFFields["Jira_Status__c"], "and reported back to Salesforce")
+	// Without the create as the base (the old behaviour), the first-sync rule would move it back.
+	require.Equal(t, "In Review", plan(nil).Status)
+}

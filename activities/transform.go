@@ -83,6 +83,15 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 		}
 		res.Status, res.Resolution = desired.Status, desired.Resolution
 		res.SourceTime = in.SF.Modstamp
+		// What the created issue reads as, so a pass that must plan again before its first
+		// commit can tell a person's edit of the new issue from its own create (OwnJira).
+		created, _ := sideProjections(b, fields, desired, in.SF.Values, nil)
+		res.ExpectJira = mappings.Projection{}
+		for k, v := range created {
+			if strings.HasPrefix(k, "j:") {
+				res.ExpectJira[k] = v
+			}
+		}
 		return res, nil
 	case !in.SF.Found:
 		if !m.Jira.CreateInSalesforce {
@@ -138,6 +147,13 @@ func (a *Activities) Transform(ctx context.Context, in TransformInput) (*Transfo
 			mi.BaseJira = base
 		}
 	case errors.Is(err, store.ErrNotFound):
+		if len(in.OwnJira) > 0 && !originIsJira {
+			// No snapshot yet, but this pass created the issue: what it wrote is the base, so a
+			// person's edit of the new issue (a transition right after the create) is a Jira
+			// change, not a difference the origin side overwrites as on a first sync.
+			mi.HasBase = true
+			mi.BaseSF, mi.BaseJira = copyProj(in.OwnJira), copyProj(in.OwnJira)
+		}
 	default:
 		return nil, classify(err)
 	}

@@ -357,6 +357,8 @@ func (w *recordSync) pass(ctx workflow.Context, pass int) (string, error) {
 				return "", err
 			}
 			w.result.IssueID, w.result.IssueKey = wr.IssueID, wr.IssueKey
+			// What the create wrote is this pass's own (see TransformInput.OwnJira).
+			ownJira = ownJiraWrites(ownJira, plan)
 			if wr.Created {
 				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "create", IssueID: wr.IssueID, IssueKey: wr.IssueKey})
 				w.pushUndo(activities.UndoStep{System: activities.SystemJira, Kind: "fields", IssueID: wr.IssueID, IssueKey: wr.IssueKey, Changes: transitions(wr.Changes)})
