@@ -42,9 +42,9 @@ var DriftKinds = []string{DriftMissingTarget, DriftOrphanLink, DriftField, Drift
 
 const (
 	reconcileExamplesPerKind = 5
-	// reconcileWatermarkMargin is subtracted from the previous run's start before the
+	// ReconcileWatermarkMargin is subtracted from the previous run's start before the
 	// incremental Jira scan, covering clock skew and JQL's minute precision.
-	reconcileWatermarkMargin = 2 * time.Minute
+	ReconcileWatermarkMargin = 2 * time.Minute
 )
 
 // ReconcileInput names the pair to reconcile. Full reads every Jira issue in full instead of
@@ -146,7 +146,7 @@ func (a *Activities) Reconcile(ctx context.Context, in ReconcileInput) (*Reconci
 		last, err := a.Store.LastRepairRun(ctx, in.Pair)
 		switch {
 		case err == nil:
-			rep.Since = last.StartedAt.Add(-reconcileWatermarkMargin).UTC()
+			rep.Since = last.StartedAt.Add(-ReconcileWatermarkMargin).UTC()
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, classify(err)
 		}
