@@ -684,9 +684,16 @@ func (a *Activities) bulkCreate(ctx context.Context, b *mappings.Bound, pair str
 	createChunk := func(chunk []*bulkRec, initial [2]string, from []jira.Transition) {
 		inputs := make([]jira.IssueInput, len(chunk))
 		steps := make([]*stepChoice, len(chunk))
+		// Jira refuses issuelinks in create requests: an issue-link lookup is written once the
+		// issue exists (see writeIssueLink).
+		links := map[int]any{}
 		for i, r := range chunk {
 			fields := map[string]any{"project": map[string]any{"key": m.Jira.Project}, "issuetype": map[string]any{"name": m.Jira.IssueType}}
-			for k, v := range r.desired.Fields {
+			rest, want, hasLink := splitIssueLink(b, r.desired.Fields)
+			if hasLink && want != nil {
+				links[i] = want
+			}
+			for k, v := range rest {
 				if v != nil {
 					fields[k] = v
 				}
@@ -739,6 +746,17 @@ func (a *Activities) bulkCreate(ctx context.Context, b *mappings.Bound, pair str
 					r.moveTo(c.t, c.sets)
 				} else {
 					r.status = "" // not moved on create: read it back before moving it
+				}
+			}
+			if want, ok := links[idx]; ok {
+				// One link a record (Jira has no bulk link call); a failure sends the record on to
+				// its per-record sync, which adopts the created issue and writes the link.
+				if _, err := a.writeIssueLink(ctx, b, r.issueID, want); err != nil {
+					code := catalog.Code(ErrorCode(err))
+					if code == "" {
+						code = catalog.JiraUnavailable
+					}
+					r.fail(code, fmt.Sprintf("write the %s issue link of %s %s: %v", b.Mapping.Jira.IssueType, m.Salesforce.Object, r.sf.SfID, err))
 				}
 			}
 			created = append(created, r)

@@ -152,3 +152,78 @@ func TestPreflightChecksLinkTypeAgainstJira(t *testing.T) {
 	require.Len(t, rep.Problems, 1)
 	require.Equal(t, `fr.yaml:49: Jira has no issue link type "Relate" (link_type of field Opportunity__r.Jira_Issue_Id__c) (fix: did you mean "Relates"?)`, rep.Problems[0].Error())
 }
+
+// The bulk backfill writes issue-link lookups too: Jira refuses issuelinks in the bulk create
+// request, so each created issue gets its link right after (one link per record, none twice).
+func TestBulkBackfillWritesIssueLinkLookups(t *testing.T) {
+	f := newFixture(t)
+	ms, err := mappings.LoadDir("../mappings/default")
+	require.NoError(t, err)
+	raw, err := os.ReadFile("../mappings/default/feature-request-story.yaml")
+	require.NoError(t, err)
+	src := strings.Replace(string(raw), "    jira: parent\n    type: lookup\n    direction: both\n    conflict: last_writer_wins\n", "    jira: issuelinks\n    type: lookup\n    link_type: Relates\n", 1)
+	require.NotEqual(t, string(raw), src)
+	fr, err := mappings.Load("feature-request-story.yaml", []byte(src))
+	require.NoError(t, err)
+	for i, m := range ms {
+		if m.Pair == fr.Pair {
+			ms[i] = fr
+		}
+	}
+	f.acts.Mappings, err = activities.NewMappingSet(ms, f.acts.Jira)
+	require.NoError(t, err)
+
+	// Three Feature Requests on two Opportunities; every Opportunity with requests gets an Epic.
+	opps, err := f.acts.SF.Query(f.ctx, "SELECT Id FROM Opportunity ORDER BY Id LIMIT 2")
+	require.NoError(t, err)
+	require.Len(t, opps.Records, 2)
+	for i, name := range []string{"SSO", "Audit export", "Bulk API"} {
+		_, err := f.acts.SF.Create(f.ctx, "Feature_Request__c", map[string]any{"Name": name, "Status__c": "Submitted", "Opportunity__c": opps.Records[i%2].ID()})
+		require.NoError(t, err)
+	}
+	epicOf := map[string]string{}
+	res, err := f.acts.SF.Query(f.ctx, "SELECT Id, Opportunity__c FROM Feature_Request__c")
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Records)
+	for _, r := range res.Records {
+		opp, _ := r.Value("Opportunity__c")
+		o, _ := opp.(string)
+		if o == "" || epicOf[o] != "" {
+			continue
+		}
+		c, err := f.acts.Jira.CreateIssue(f.ctx, jira.IssueInput{Fields: map[string]any{"project": map[string]any{"key": "SFJ"},
+			"issuetype": map[string]any{"name": "Epic"}, "summary": "Epic of " + o}})
+		require.NoError(t, err)
+		require.NoError(t, f.acts.SF.Update(f.ctx, "Opportunity", o, map[string]any{"Jira_Issue_Id__c": c.ID}))
+		epicOf[o] = c.ID
+	}
+
+	v, err := f.env.ExecuteActivity(f.acts.BulkSyncPage, activities.BulkPageInput{Pair: fr.Pair, SfObject: "Feature_Request__c", JiraProject: "SFJ", PageSize: 2000, Concurrency: 2})
+	require.NoError(t, err)
+	var page activities.BulkPageResult
+	require.NoError(t, v.Get(&page))
+	require.Empty(t, page.Failures, "no record fails for its link")
+	require.Equal(t, len(res.Records), page.Created)
+
+	for _, r := range res.Records {
+		opp, _ := r.Value("Opportunity__c")
+		l, err := f.acts.Store.GetLink(f.ctx, fr.Pair+"/"+r.ID())
+		if err != nil {
+			l, err = f.acts.Store.GetLink(f.ctx, "sf/"+r.ID())
+		}
+		require.NoError(t, err)
+		is, err := f.acts.Jira.GetIssue(f.ctx, l.JiraIssueID, []string{"issuelinks"}, nil)
+		require.NoError(t, err)
+		var to []string
+		for _, lk := range is.Links() {
+			if lk.Type.Name == "Relates" && lk.OutwardIssue != nil {
+				to = append(to, lk.OutwardIssue.ID)
+			}
+		}
+		if o, _ := opp.(string); o != "" {
+			require.Equal(t, []string{epicOf[o]}, to, "%s links to its Opportunity's Epic, once", r.ID())
+		} else {
+			require.Empty(t, to)
+		}
+	}
+}

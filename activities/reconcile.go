@@ -458,13 +458,22 @@ func (a *Activities) repairDrift(ctx context.Context, b *mappings.Bound, pair st
 			defer func() { <-sem }()
 			var chg []FieldChange
 			err := func() error {
-				if len(w.plan.JiraFields) > 0 {
-					if err := a.Jira.EditIssue(ctx, w.jira.IssueID, w.plan.JiraFields); err != nil {
+				// Jira refuses issuelinks in edit requests: the issue-link lookup is written apart.
+				fields, linkWant, hasLink := splitIssueLink(b, w.plan.JiraFields)
+				if len(fields) > 0 {
+					if err := a.Jira.EditIssue(ctx, w.jira.IssueID, fields); err != nil {
 						return err
 					}
-					for _, f := range sortedAnyKeys(w.plan.JiraFields) {
-						chg = append(chg, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(w.jira.Projection[f]), After: strPtr(projectionOf(b, f, w.plan.JiraFields[f]))})
+					for _, f := range sortedAnyKeys(fields) {
+						chg = append(chg, FieldChange{Action: "update", Field: f, Label: label(b, f), Before: strPtr(w.jira.Projection[f]), After: strPtr(projectionOf(b, f, fields[f]))})
 					}
+				}
+				if hasLink {
+					lc, err := a.writeIssueLink(ctx, b, w.jira.IssueID, linkWant)
+					if err != nil {
+						return err
+					}
+					chg = append(chg, lc...)
 				}
 				cur := w.jira.Projection
 				if w.plan.Status != "" && (cur[keyStatus] != w.plan.Status || cur[keyResolution] != w.plan.Resolution) {
