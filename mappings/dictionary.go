@@ -93,6 +93,9 @@ func dictionaryPair(b *strings.Builder, m *Mapping) {
 		if f.Fallback != "" {
 			limits = append(limits, fmt.Sprintf("no Jira user: value to `%s`", f.Fallback))
 		}
+		if f.Transform != nil {
+			limits = append(limits, fmt.Sprintf("Go transform `%s` before the type conversion", f.Transform.Name))
+		}
 		if lf := f.LookupField(); lf != "" && f.FlowsToSF() {
 			limits = append(limits, fmt.Sprintf("Jira → SF: writes `%s` with the record linked to the new %s; an unlinked issue stops the sync (MAPPING_LOOKUP_UNLINKED)", lf, lookupRelation(f)))
 		}

@@ -48,3 +48,14 @@ func TestDictionaryShowsSyncModesAndLinkTypes(t *testing.T) {
 	assert.Contains(t, parent, "| SF → Jira | sf | owner_wins | realtime | — |")
 	assert.NotContains(t, parent, "Jira → SF: writes", "a one-way lookup writes nothing to Salesforce")
 }
+
+// A field with a named Go transform says so in the dictionary, so a reviewer sees that code runs
+// on the value before the type conversion.
+func TestDictionaryShowsNamedTransforms(t *testing.T) {
+	src := transformMapping[:strings.Index(transformMapping, "  - sf: Description")] // without the test-only transform
+	m, err := Load("t.yaml", []byte(src))
+	require.NoError(t, err)
+	doc := Dictionary([]*Mapping{m})
+	assert.Contains(t, doc, "Go transform `phone_e164` before the type conversion")
+	assert.Contains(t, doc, "Go transform `sales_region` before the type conversion")
+}

@@ -43,3 +43,17 @@ func TestSeedMoreObjects(t *testing.T) {
 	ev := events["records"].([]any)[0].(map[string]any)
 	require.Greater(t, ev["DurationInMinutes"].(float64), 0.0)
 }
+
+// CaseNumber is an auto-number: a Case created through the API gets the next one.
+func TestCaseNumberIsAssignedOnInsert(t *testing.T) {
+	e := newEnv(t, DemoOptions())
+	e.srv.Seed(SeedOptions{Accounts: 2, Contacts: 2, Cases: 2})
+	e.login()
+	id := e.create("Case", map[string]any{"Subject": "Login fails", "Status": "New", "Origin": "Web"})
+	st, res := e.query("SELECT CaseNumber FROM Case WHERE Id = '" + id + "'")
+	require.Equal(t, 200, st, "%v", res)
+	recs := res["records"].([]any)
+	require.Len(t, recs, 1)
+	require.Regexp(t, `^\d{8}$`, recs[0].(map[string]any)["CaseNumber"])
+	require.NotEqual(t, "00001001", recs[0].(map[string]any)["CaseNumber"], "not a seeded Case's number")
+}

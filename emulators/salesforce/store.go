@@ -138,6 +138,12 @@ func (st *store) insertRaw(o *objectDef, vals map[string]any, now time.Time) *re
 	derive(o, vals, nil)
 	t.seq++
 	r.seq = t.seq
+	if f := o.field("CaseNumber"); f != nil {
+		// An auto-number field: Salesforce assigns it on insert (seeded Cases bring theirs).
+		if v, _ := vals["CaseNumber"].(string); v == "" {
+			vals["CaseNumber"] = fmt.Sprintf("%08d", 1000+t.seq)
+		}
+	}
 	t.rows = append(t.rows, r)
 	t.invalidateOrder()
 	t.byID[r.id] = r
