@@ -145,7 +145,7 @@ func (a *Activities) RunTrigger(ctx context.Context, in RunTriggerInput) (*RunTr
 		audit(in.IssueID, st.Item, key+" "+st.Summary, !created)
 		note(res, created, "story "+key)
 	}
-	if err := a.Store.AddAudit(ctx, rows); err != nil {
+	if err := a.Store.AppendAudit(ctx, rows); err != nil {
 		return nil, classify(err)
 	}
 	if err := a.Store.SaveTriggerStates(ctx, in.OriginKey, map[string]bool{in.Action.Trigger: true}); err != nil {

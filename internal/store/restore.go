@@ -49,20 +49,15 @@ func (s *Store) SetSnapshotValues(ctx context.Context, originKey string, sfVals,
 	return nil
 }
 
-// AppendAudit adds audit rows outside a sync commit (compensation, rollback); a retried call
-// adds nothing twice.
+// AppendAudit adds audit rows outside a sync commit (compensation, rollback, trigger actions);
+// a retried call adds nothing twice.
 func (s *Store) AppendAudit(ctx context.Context, rows []AuditEntry) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	b := &pgx.Batch{}
 	for _, a := range rows {
-		b.Queue(`INSERT INTO audit (at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-				target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by, before_raw)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''),$18)
-			ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`,
-			a.At, a.Actor, a.WorkflowID, a.RunID, a.Pass, a.OriginKey, a.Pair, a.Direction, a.TargetSystem,
-			a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy, rawOrNil(a.BeforeRaw))
+		queueAudit(b, a)
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return unavailable("append audit", err)
@@ -123,4 +118,15 @@ func (s *Store) SyncWritesIn(ctx context.Context, sc RollbackScope) ([]AuditEntr
 			&a.TargetID, &a.Action, &a.Field, &a.Before, &a.After, &a.MappingVersion, &a.LatencyMS, &a.DecidedBy, &a.BeforeRaw)
 		return a, err
 	})
+}
+
+// queueAudit queues one audit row; the unique key (run, pass, target, action, field) makes a
+// retried write add nothing twice.
+func queueAudit(b *pgx.Batch, a AuditEntry) {
+	b.Queue(`INSERT INTO audit (at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
+			target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by, before_raw)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''),$18)
+		ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`,
+		a.At, a.Actor, a.WorkflowID, a.RunID, a.Pass, a.OriginKey, a.Pair, a.Direction, a.TargetSystem,
+		a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy, rawOrNil(a.BeforeRaw))
 }

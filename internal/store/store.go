@@ -236,12 +236,7 @@ func (s *Store) CommitSync(ctx context.Context, l Link, p PairState, audit []Aud
 			p.OriginKey, p.Pair, p.MappingVersion, sfSnap, jiraSnap, p.SfHash, p.JiraHash, p.SfModstamp, p.JiraUpdated,
 			p.SyncedAt, p.WorkflowID, p.RunID)
 		for _, a := range audit {
-			b.Queue(`INSERT INTO audit (at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-					target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by, before_raw)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''),$18)
-				ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`,
-				a.At, a.Actor, a.WorkflowID, a.RunID, a.Pass, a.OriginKey, a.Pair, a.Direction, a.TargetSystem,
-				a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy, rawOrNil(a.BeforeRaw))
+			queueAudit(b, a)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})

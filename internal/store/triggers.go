@@ -83,24 +83,3 @@ func (s *Store) SaveTriggerItem(ctx context.Context, it TriggerItem) error {
 	}
 	return nil
 }
-
-// AddAudit appends audit rows outside a sync commit (trigger actions); re-adding the rows of
-// the same run and pass (an activity retry) changes nothing.
-func (s *Store) AddAudit(ctx context.Context, audit []AuditEntry) error {
-	if len(audit) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
-	for _, a := range audit {
-		b.Queue(`INSERT INTO audit (at, actor, workflow_id, run_id, pass, origin_key, pair, direction, target_system,
-				target_id, action, field, before_value, after_value, mapping_version, latency_ms, decided_by, before_raw)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,nullif($17,''),$18)
-			ON CONFLICT (run_id, pass, target_system, target_id, action, field) DO NOTHING`,
-			a.At, a.Actor, a.WorkflowID, a.RunID, a.Pass, a.OriginKey, a.Pair, a.Direction, a.TargetSystem,
-			a.TargetID, a.Action, a.Field, a.Before, a.After, a.MappingVersion, a.LatencyMS, a.DecidedBy, rawOrNil(a.BeforeRaw))
-	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return unavailable("add audit", err)
-	}
-	return nil
-}
