@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -23,6 +20,7 @@ import (
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 	"github.com/sfjira/sfjira/mappings"
 )
 
@@ -41,25 +39,8 @@ func newFixture(t *testing.T) *fixture { return newFixtureDir(t, "../mappings/de
 
 func newFixtureDir(t *testing.T, mappingDir string) *fixture {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
 	ctx := context.Background()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/sfjira_act_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	_, err = store.EnsureDatabase(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), u.String()) })
-	st, err := store.Open(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st, _ := storetest.Open(t, "sfjira_act_test")
 
 	sfE := sfemu.New(sfemu.DemoOptions())
 	sfE.Seed(sfemu.SeedOptions{Accounts: 3, Contacts: 0, Opportunities: 10})

@@ -3,40 +3,27 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 )
 
 // testConfig writes a config whose database is a throwaway one and returns its path and URL.
 func testConfig(t *testing.T, extra string) (string, string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/sfjira_cli_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	_, err = store.EnsureDatabase(context.Background(), u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), u.String()) })
+	dbURL := storetest.URL(t, "sfjira_cli_test")
 	mdir, _ := filepath.Abs("../mappings/default")
 	cfg := filepath.Join(t.TempDir(), "sfjira.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`database:
   url_env: ""
-  url: `+u.String()+`
+  url: `+dbURL+`
 salesforce:
   login_url: http://127.0.0.1:1
   client_id: x
@@ -48,7 +35,7 @@ jira:
 mappings:
   dir: `+mdir+"\n"+extra), 0o644))
 	t.Setenv("SFJIRA_TEST_SECRET", "x")
-	return cfg, u.String()
+	return cfg, dbURL
 }
 
 func TestKeysGenerateRotateStatus(t *testing.T) {

@@ -6,20 +6,17 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sfjira/sfjira/internal/metrics"
-	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 )
 
 // TestPauseStatusResumeAgainstDevServer runs the CLI as an operator would, against a real dev
@@ -37,23 +34,8 @@ func TestPauseStatusResumeAgainstDevServer(t *testing.T) {
 	if _, err := os.Stat(cli); err != nil {
 		t.Fatalf("Temporal CLI not found at %s (fix: run `make test` or set TEMPORAL_CLI_PATH)", cli)
 	}
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/sfjira_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	dbURL := u.String()
-	_, err = store.EnsureDatabase(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), dbURL) })
-	st, err := store.Open(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
-	_, err = st.Pool().Exec(ctx, `INSERT INTO dead_letters (origin_key, pair, workflow_id, run_id, code, message, remediation, replay_input)
+	st, dbURL := storetest.Open(t, "sfjira_test")
+	_, err := st.Pool().Exec(ctx, `INSERT INTO dead_letters (origin_key, pair, workflow_id, run_id, code, message, remediation, replay_input)
 		VALUES ('sf/006A', 'opportunity-epic', 'sync/sf/006A', 'r1', 'SF_AUTH', 'refused', 'fix it', '{}')`)
 	require.NoError(t, err)
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +34,7 @@ import (
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 	"github.com/sfjira/sfjira/internal/temporalconn"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/workflows"
@@ -119,26 +119,9 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("Temporal CLI not found at %s (fix: run `make test`, which builds bin/temporal, or set TEMPORAL_CLI_PATH)", cli)
 	}
 
-	base := opts.DatabaseURL
-	if base == "" {
-		base = os.Getenv("DATABASE_URL")
-	}
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/sfjira_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	dbURL := u.String()
-	_, err = store.EnsureDatabase(ctx, dbURL)
-	require.NoError(t, err, "PostgreSQL must be reachable at DATABASE_URL")
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), dbURL) })
-	st, err := store.Open(ctx, dbURL)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st, dbURL := storetest.OpenOn(t, opts.DatabaseURL, "sfjira_test")
 	if opts.AppRole {
+		var err error
 		st, err = store.OpenAs(ctx, dbURL, "sfjira_app")
 		require.NoError(t, err)
 		t.Cleanup(st.Close)

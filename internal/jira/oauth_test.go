@@ -6,40 +6,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	jiraemu "github.com/sfjira/sfjira/emulators/jira"
 	"github.com/sfjira/sfjira/internal/codec"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 )
 
 func oauthTestStore(t *testing.T) *store.TokenStore {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, _ := url.Parse(base)
-	u.Path = "/sfjira_jira_oauth_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	ctx := context.Background()
-	_, err := store.EnsureDatabase(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), u.String()) })
-	st, err := store.Open(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st, _ := storetest.Open(t, "sfjira_jira_oauth_test")
 	e, _ := codec.GenerateEntry("k1")
 	kr, _ := codec.ParseKeyring(e)
 	ts, err := st.Tokens(kr)

@@ -8,13 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -26,6 +23,7 @@ import (
 	"github.com/sfjira/sfjira/internal/config"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/worker/admin"
 )
@@ -58,24 +56,7 @@ type env struct {
 
 func newEnv(t *testing.T, loopback bool) *env {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, _ := url.Parse(base)
-	u.Path = "/sfjira_admin_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	ctx := context.Background()
-	_, err := store.EnsureDatabase(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), u.String()) })
-	st, err := store.Open(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
+	st, _ := storetest.Open(t, "sfjira_admin_test")
 	ms, err := mappings.LoadDir("../../mappings/default")
 	require.NoError(t, err)
 	set, err := activities.NewMappingSet(ms, nil)

@@ -8,14 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
@@ -26,7 +23,7 @@ import (
 	"github.com/sfjira/sfjira/internal/jira"
 	"github.com/sfjira/sfjira/internal/metrics"
 	"github.com/sfjira/sfjira/internal/salesforce"
-	"github.com/sfjira/sfjira/internal/store"
+	"github.com/sfjira/sfjira/internal/store/storetest"
 	"github.com/sfjira/sfjira/mappings"
 	"github.com/sfjira/sfjira/worker/ingress"
 )
@@ -70,24 +67,8 @@ type fixture struct {
 
 func newFixture(t *testing.T, limits config.WebhookLimits) *fixture {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/sfjira?sslmode=disable"
-	}
-	u, _ := url.Parse(base)
-	u.Path = "/sfjira_ingress_test_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	st, _ := storetest.Open(t, "sfjira_ingress_test")
 	ctx := context.Background()
-	_, err := store.EnsureDatabase(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.DropDatabase(context.Background(), u.String()) })
-	st, err := store.Open(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx)
-	require.NoError(t, err)
 
 	emu := sfemu.New(sfemu.DemoOptions())
 	t.Cleanup(emu.Close)
