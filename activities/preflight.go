@@ -128,20 +128,18 @@ func PreflightWith(ctx context.Context, sf *salesforce.Client, jc *jira.Client, 
 					"trigger %s creates %q issues, which Jira project %s does not have", t.Name, t.StoryType, m.Jira.Project))
 			}
 		}
+		cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)
+		if err != nil {
+			return nil, fmt.Errorf("preflight: Jira createmeta %s/%s: %w", m.Jira.Project, m.Jira.IssueType, err)
+		}
 		if b != nil {
-			cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)
-			if err != nil {
-				return nil, fmt.Errorf("preflight: Jira createmeta %s/%s: %w", m.Jira.Project, m.Jira.IssueType, err)
-			}
 			req := make([]mappings.RequiredJiraField, 0, len(cm))
 			for _, f := range cm {
 				req = append(req, mappings.RequiredJiraField{ID: f.FieldID, Name: f.Name, Required: f.Required, HasDefault: f.HasDefaultValue})
 			}
 			rep.Merge(b.CheckRequiredJira(req))
 		}
-		if err := checkCreateScreen(ctx, jc, m, typeID, jf, rep); err != nil {
-			return nil, err
-		}
+		checkCreateScreen(m, cm, jf, rep)
 		if m.Status != nil {
 			wf, err := jc.IssueTypeWorkflow(ctx, p.ID, typeID)
 			if err != nil {

@@ -197,15 +197,10 @@ func contextOptions(ctx context.Context, jc *jira.Client, fieldID string) ([]str
 // checkCreateScreen adds preflight's create-screen problems: fields the mapping writes that are
 // not on the issue type's create screen, and value-map values a select field has no option for.
 // Both resolve the Jira fields themselves, so they are reported even when another field of the
-// mapping does not bind.
-func checkCreateScreen(ctx context.Context, jc *jira.Client, m *mappings.Mapping, typeID string, jf []mappings.JiraField, rep *mappings.PreflightReport) error {
-	cm, err := jc.CreateMeta(ctx, m.Jira.Project, typeID)
-	if err != nil {
-		return fmt.Errorf("preflight: Jira createmeta %s/%s: %w", m.Jira.Project, m.Jira.IssueType, err)
-	}
+// mapping does not bind. cm is the issue type's createmeta, read once by preflight.
+func checkCreateScreen(m *mappings.Mapping, cm []jira.CreateField, jf []mappings.JiraField, rep *mappings.PreflightReport) {
 	rep.Merge(m.CheckOnScreen(jf, onScreen(cm)))
 	rep.Merge(m.CheckJiraOptions(jf, allowedOptions(cm)))
-	return nil
 }
 
 // allowedOptions collects the option values of the select fields on a create screen.
