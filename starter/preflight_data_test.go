@@ -30,21 +30,7 @@ func newPreflightEnv(t *testing.T) *preflightEnv {
 	t.Cleanup(sfHTTP.Close)
 	jHTTP := httptest.NewServer(jiraemu.New(jiraemu.DemoOptions()))
 	t.Cleanup(jHTTP.Close)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "sfjira.yaml")
-	mdir, _ := filepath.Abs("../mappings/default")
-	require.NoError(t, os.WriteFile(cfg, []byte(`salesforce:
-  login_url: `+sfHTTP.URL+`
-  client_id: sfjira-demo
-  client_secret_env: SFJIRA_TEST_SF_SECRET
-jira:
-  base_url: `+jHTTP.URL+`
-  email: integration@sfjira.demo
-  api_token_env: SFJIRA_TEST_JIRA_TOKEN
-mappings:
-  dir: `+mdir+"\n"), 0o644))
-	t.Setenv("SFJIRA_TEST_SF_SECRET", "sfjira-demo-secret")
-	t.Setenv("SFJIRA_TEST_JIRA_TOKEN", "sfjira-demo-token")
+	cfg, dir := emulatorConfig(t, sfHTTP.URL, jHTTP.URL)
 	sf, err := salesforce.New(salesforce.Config{LoginURL: sfHTTP.URL, ClientID: "sfjira-demo", ClientSecret: "sfjira-demo-secret"})
 	require.NoError(t, err)
 	return &preflightEnv{cfg: cfg, dir: dir, sf: sf, jiraURL: jHTTP.URL}

@@ -21,21 +21,7 @@ func TestPreflightExitCodes(t *testing.T) {
 	t.Cleanup(sfHTTP.Close)
 	jHTTP := httptest.NewServer(jiraemu.New(jiraemu.DemoOptions()))
 	t.Cleanup(jHTTP.Close)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "sfjira.yaml")
-	mdir, _ := filepath.Abs("../mappings/default")
-	require.NoError(t, os.WriteFile(cfg, []byte(`salesforce:
-  login_url: `+sfHTTP.URL+`
-  client_id: sfjira-demo
-  client_secret_env: SFJIRA_TEST_SF_SECRET
-jira:
-  base_url: `+jHTTP.URL+`
-  email: integration@sfjira.demo
-  api_token_env: SFJIRA_TEST_JIRA_TOKEN
-mappings:
-  dir: `+mdir+"\n"), 0o644))
-	t.Setenv("SFJIRA_TEST_SF_SECRET", "sfjira-demo-secret")
-	t.Setenv("SFJIRA_TEST_JIRA_TOKEN", "sfjira-demo-token")
+	cfg, dir := emulatorConfig(t, sfHTTP.URL, jHTTP.URL)
 
 	code, out := run(t, "--config", cfg, "preflight")
 	assert.Equal(t, 0, code, out)
@@ -73,4 +59,27 @@ fields:
 
 	code, _ = run(t, "--config", cfg, "preflight", "../mappings/testdata/broken/version-2.yaml")
 	assert.Equal(t, 1, code, "an invalid file blocks before contacting anything")
+}
+
+// emulatorConfig writes a config reaching the emulators at sfURL and jiraURL with the demo
+// credentials (through environment variables) and the default mapping pack; it returns the
+// file and its directory.
+func emulatorConfig(t *testing.T, sfURL, jiraURL string) (cfg, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	cfg = filepath.Join(dir, "sfjira.yaml")
+	mdir, _ := filepath.Abs("../mappings/default")
+	require.NoError(t, os.WriteFile(cfg, []byte(`salesforce:
+  login_url: `+sfURL+`
+  client_id: sfjira-demo
+  client_secret_env: SFJIRA_TEST_SF_SECRET
+jira:
+  base_url: `+jiraURL+`
+  email: integration@sfjira.demo
+  api_token_env: SFJIRA_TEST_JIRA_TOKEN
+mappings:
+  dir: `+mdir+"\n"), 0o644))
+	t.Setenv("SFJIRA_TEST_SF_SECRET", "sfjira-demo-secret")
+	t.Setenv("SFJIRA_TEST_JIRA_TOKEN", "sfjira-demo-token")
+	return cfg, dir
 }
